@@ -1,0 +1,69 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import knexFactory, { Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { migrationSource } from '../../migrations';
+
+export type Db = Knex;
+
+export interface DatabaseOptions {
+  /** PostgreSQL server URL; when absent the embedded PGlite database is used. */
+  url?: string;
+  /** Directory for the embedded PGlite files (ignored with `url`). `:memory:` keeps it in memory. */
+  dataDir?: string;
+  /** Pool size for the server backend (PGlite always has exactly one connection). */
+  poolMax?: number;
+}
+
+export type Backend = 'postgres' | 'pglite';
+
+// The two drivers parse some types differently (pg: int8 as string, date at local midnight;
+// PGlite: int8 as number, date as UTC Date). Counts fit in 2^53, so both give numbers and
+// dates stay 'YYYY-MM-DD' strings: records look the same whichever backend serves them.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1082) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Resolve the options from the environment the way the app and tests do. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseOptions {
+  const dataDir = env.TOOLROOM_DATA_DIR || './data';
+  return env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: path.join(dataDir, 'pglite') };
+}
+
+export function backendOf(db: Db): Backend {
+  return (db.client.config as { client?: unknown }).client === ClientPgLite ? 'pglite' : 'postgres';
+}
+
+/** Open a knex instance on a PostgreSQL server or on embedded PGlite. Does not migrate. */
+export function openDatabase(options: DatabaseOptions): Db {
+  if (options.url) {
+    return knexFactory({
+      client: 'pg',
+      connection: { connectionString: options.url, types: pgTypes } as Knex.PgConnectionConfig,
+      pool: { min: 0, max: options.poolMax ?? 10 },
+      migrations: { migrationSource },
+    });
+  }
+  const dir = options.dataDir ?? ':memory:';
+  let connection: object = {};
+  if (dir !== ':memory:') {
+    fs.mkdirSync(dir, { recursive: true });
+    connection = { filename: dir };
+  }
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection, migrations: { migrationSource } });
+}
+
+/** Bring the schema to the latest migration. */
+export async function migrateLatest(db: Db): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}
+
+/** Roll back every migration (used by tests and by `reset`). */
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}

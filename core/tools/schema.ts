@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { id, optionalText, text, pagination } from '../validate';
+
+export const TOOL_STATUSES = ['in_press', 'in_store', 'in_maintenance', 'at_toolmaker', 'retired'] as const;
+export type ToolStatus = (typeof TOOL_STATUSES)[number];
+/** Statuses a person sets directly: `in_press` follows mounts, `retired` follows retire. */
+export const SETTABLE_STATUSES = ['in_store', 'in_maintenance', 'at_toolmaker'] as const;
+
+export const MAX_CAVITIES = 512;
+
+const assetNumber = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'letters, digits and . _ / - only, starting with a letter or digit')
+  // Printed labels and scanners disagree on case; one spelling keeps the unique rule honest.
+  .transform((v) => v.toUpperCase());
+
+const blockedCavity = z.object({
+  number: z.number().int().min(1).max(MAX_CAVITIES),
+  reason: text(500),
+});
+
+const toolFields = {
+  name: text(200),
+  partNumbers: z.array(text(80)).max(50),
+  customer: optionalText(200),
+  owner: optionalText(200),
+  toolmaker: optionalText(200),
+  year: z.number().int().min(1900).max(2100).nullable(),
+  spiClass: z.number().int().min(101).max(105).nullable(),
+  cavityCount: z.number().int().min(1).max(MAX_CAVITIES),
+  hotRunnerZones: z.number().int().min(0).max(256),
+  expectedLifetimeShots: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable(),
+  location: optionalText(200),
+  notes: optionalText(4000),
+};
+
+/** Blocked cavities must exist on the tool, once each. */
+function checkCavities(
+  value: { cavityCount?: number; blockedCavities?: { number: number }[] },
+  ctx: z.RefinementCtx,
+  cavityCount: number | undefined,
+) {
+  const seen = new Set<number>();
+  (value.blockedCavities ?? []).forEach((c, i) => {
+    if (cavityCount !== undefined && c.number > cavityCount) {
+      ctx.addIssue({ code: 'custom', path: ['blockedCavities', i, 'number'], message: `cavity ${c.number} does not exist (tool has ${cavityCount})`, params: { rule: 'cavity_exists' } });
+    }
+    if (seen.has(c.number)) {
+      ctx.addIssue({ code: 'custom', path: ['blockedCavities', i, 'number'], message: `cavity ${c.number} is listed twice` });
+    }
+    seen.add(c.number);
+  });
+}
+
+export const createToolInput = z
+  .object({
+    assetNumber,
+    ...toolFields,
+    partNumbers: toolFields.partNumbers.default([]),
+    customer: toolFields.customer.default(null),
+    owner: toolFields.owner.default(null),
+    toolmaker: toolFields.toolmaker.default(null),
+    year: toolFields.year.default(null),
+    spiClass: toolFields.spiClass.default(null),
+    hotRunnerZones: toolFields.hotRunnerZones.default(0),
+    expectedLifetimeShots: toolFields.expectedLifetimeShots.default(null),
+    location: toolFields.location.default(null),
+    notes: toolFields.notes.default(null),
+    status: z.enum(SETTABLE_STATUSES).default('in_store'),
+    blockedCavities: z.array(blockedCavity).max(MAX_CAVITIES).default([]),
+  })
+  .strict()
+  .superRefine((v, ctx) => checkCavities(v, ctx, v.cavityCount));
+export type CreateToolInput = z.input<typeof createToolInput>;
+
+/**
+ * An update names the tool and the fields to change. `blockedCavities`, when given, is the full
+ * list of blocked cavities afterwards; `version`, when given, must match (optimistic locking).
+ */
+export const updateToolInput = z
+  .object({
+    id,
+    version: z.number().int().positive().optional(),
+    assetNumber: assetNumber.optional(),
+    ...Object.fromEntries(Object.entries(toolFields).map(([k, s]) => [k, s.optional()])) as {
+      [K in keyof typeof toolFields]: z.ZodOptional<(typeof toolFields)[K]>;
+    },
+    status: z.enum(SETTABLE_STATUSES).optional(),
+    blockedCavities: z.array(blockedCavity).max(MAX_CAVITIES).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => checkCavities(v, ctx, v.cavityCount));
+export type UpdateToolInput = z.input<typeof updateToolInput>;
+
+export const retireToolInput = z
+  .object({ id, reason: text(1000), version: z.number().int().positive().optional() })
+  .strict();
+
+/** A tool by id, or by asset number (what the QR label carries). */
+export const getToolInput = z.union([
+  z.object({ id }).strict(),
+  z.object({ assetNumber }).strict(),
+]);
+
+export const listToolsInput = z
+  .object({
+    status: z.union([z.enum(TOOL_STATUSES), z.array(z.enum(TOOL_STATUSES)).min(1)]).optional(),
+    customer: z.string().trim().min(1).max(200).optional(),
+    q: z.string().trim().max(200).optional(),
+    includeRetired: z.boolean().default(false),
+    ...pagination,
+  })
+  .strict();
+export type ListToolsInput = z.input<typeof listToolsInput>;
+
+export interface Cavity {
+  number: number;
+  state: 'active' | 'blocked';
+  blockedReason: string | null;
+  lifetimeShots: number;
+}
+
+export interface Tool {
+  id: number;
+  assetNumber: string;
+  name: string;
+  partNumbers: string[];
+  customer: string | null;
+  owner: string | null;
+  toolmaker: string | null;
+  year: number | null;
+  spiClass: number | null;
+  cavityCount: number;
+  activeCavities: number;
+  cavities: Cavity[];
+  hotRunnerZones: number;
+  expectedLifetimeShots: number | null;
+  lifetimeShots: number;
+  status: ToolStatus;
+  location: string | null;
+  notes: string | null;
+  retiredAt: string | null;
+  retiredReason: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** The press the tool is mounted on now, if any. */
+  press: { id: number; code: string; mountedAt: string } | null;
+}

@@ -1,0 +1,171 @@
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor';
+import { authorize } from '../auth/permissions';
+import { recordAudit } from '../audit/record';
+import { inTransaction } from '../db/transaction';
+import { conflict, notFound } from '../errors';
+import { parse, type Page } from '../validate';
+import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
+import {
+  createToolInput,
+  getToolInput,
+  listToolsInput,
+  retireToolInput,
+  updateToolInput,
+  type Tool,
+} from './schema';
+
+/** Register a tool (mould) with its cavities. */
+export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
+  authorize(actor, 'tool.create');
+  const v = parse(createToolInput, input);
+  return inTransaction(db, async (trx) => {
+    const [{ id }] = await trx('tools')
+      .insert({
+        asset_number: v.assetNumber,
+        name: v.name,
+        part_numbers: JSON.stringify(v.partNumbers),
+        customer: v.customer,
+        owner: v.owner,
+        toolmaker: v.toolmaker,
+        year: v.year,
+        spi_class: v.spiClass,
+        cavity_count: v.cavityCount,
+        hot_runner_zones: v.hotRunnerZones,
+        expected_lifetime_shots: v.expectedLifetimeShots,
+        status: v.status,
+        location: v.location,
+        notes: v.notes,
+      })
+      .returning('id');
+    await writeCavities(trx, id, v.cavityCount, v.blockedCavities);
+    const tool = (await findTool(trx, { id }))!;
+    await recordAudit(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id, after: tool });
+    return tool;
+  });
+}
+
+/** Lock a tool for a write; it must exist and, when a version is given, still be at that version. */
+export async function lockTool(trx: Knex.Transaction, id: number, version?: number): Promise<Tool> {
+  const tool = await findTool(trx, { id }, true);
+  if (!tool) throw notFound('tool', id);
+  if (version !== undefined && version !== tool.version) {
+    throw conflict(`tool ${tool.assetNumber} was changed by someone else (version ${tool.version}, not ${version})`, 'version', 'current_version');
+  }
+  return tool;
+}
+
+const COLUMNS: Record<string, string> = {
+  assetNumber: 'asset_number',
+  name: 'name',
+  customer: 'customer',
+  owner: 'owner',
+  toolmaker: 'toolmaker',
+  year: 'year',
+  spiClass: 'spi_class',
+  cavityCount: 'cavity_count',
+  hotRunnerZones: 'hot_runner_zones',
+  expectedLifetimeShots: 'expected_lifetime_shots',
+  status: 'status',
+  location: 'location',
+  notes: 'notes',
+};
+
+/** Change a tool's metadata, status (store / maintenance / toolmaker) or blocked cavities. */
+export async function updateTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
+  authorize(actor, 'tool.update');
+  const v = parse(updateToolInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = await lockTool(trx, v.id, v.version);
+    if (before.status === 'retired') throw conflict(`tool ${before.assetNumber} is retired`, 'id', 'not_retired');
+    if (v.status && v.status !== before.status && before.press) {
+      throw conflict(`tool ${before.assetNumber} is mounted on press ${before.press.code}: unmount it first`, 'status', 'not_mounted');
+    }
+    const cavityCount = v.cavityCount ?? before.cavityCount;
+    const blocked =
+      v.blockedCavities ??
+      before.cavities.filter((c) => c.state === 'blocked').map((c) => ({ number: c.number, reason: c.blockedReason! }));
+    const tooHigh = blocked.findIndex((b) => b.number > cavityCount);
+    if (tooHigh >= 0) {
+      throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
+    }
+    const patch: Record<string, unknown> = { version: before.version + 1, updated_at: trx.fn.now() };
+    for (const [key, column] of Object.entries(COLUMNS)) {
+      const value = (v as Record<string, unknown>)[key];
+      if (value !== undefined) patch[column] = value;
+    }
+    if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
+    await trx('tools').where('id', v.id).update(patch);
+    if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
+      await writeCavities(trx, v.id, cavityCount, blocked);
+    }
+    const after = (await findTool(trx, { id: v.id }))!;
+    await recordAudit(trx, actor, { action: 'tool.update', entity: 'tool', entityId: v.id, before, after });
+    return after;
+  });
+}
+
+/** Retire a tool: it stays with its history but leaves every working list. */
+export async function retireTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
+  authorize(actor, 'tool.retire');
+  const v = parse(retireToolInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = await lockTool(trx, v.id, v.version);
+    if (before.status === 'retired') throw conflict(`tool ${before.assetNumber} is already retired`, 'id', 'not_retired');
+    if (before.press) throw conflict(`tool ${before.assetNumber} is mounted on press ${before.press.code}: unmount it first`, 'id', 'not_mounted');
+    await trx('tools').where('id', v.id).update({
+      status: 'retired',
+      retired_at: trx.fn.now(),
+      retired_reason: v.reason,
+      version: before.version + 1,
+      updated_at: trx.fn.now(),
+    });
+    await trx('pm_plans').where('tool_id', v.id).update({ active: false, updated_at: trx.fn.now() });
+    const after = (await findTool(trx, { id: v.id }))!;
+    await recordAudit(trx, actor, { action: 'tool.retire', entity: 'tool', entityId: v.id, before, after });
+    return after;
+  });
+}
+
+/** A tool by `id` or by `assetNumber` (case does not matter). */
+export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
+  authorize(actor, 'tool.read');
+  const v = parse(getToolInput, input);
+  const tool = await findTool(db, v);
+  if (!tool) throw 'id' in v ? notFound('tool', v.id) : notFound('tool', v.assetNumber, 'assetNumber');
+  return tool;
+}
+
+/** Escape LIKE wildcards so a search for "50%" finds "50%", not everything. */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Tools by status, customer and free text (asset number, name, part numbers), by asset number.
+ * Retired tools only appear when asked for by status or `includeRetired`.
+ */
+export async function listTools(db: Knex, actor: Actor, input: unknown): Promise<Page<Tool>> {
+  authorize(actor, 'tool.read');
+  const v = parse(listToolsInput, input);
+  const filter = (q: Knex.QueryBuilder) => {
+    if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
+    else if (!v.includeRetired) q.whereNot('t.status', 'retired');
+    if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
+    if (v.q) {
+      const pattern = likePattern(v.q);
+      q.where((w) =>
+        w
+          .whereRaw('t.asset_number ILIKE ?', [pattern])
+          .orWhereRaw('t.name ILIKE ?', [pattern])
+          .orWhereRaw('t.part_numbers::text ILIKE ?', [pattern]),
+      );
+    }
+    return q;
+  };
+  const [rows, [{ count }]] = await Promise.all([
+    filter(toolQuery(db)).orderBy('t.asset_number').limit(v.limit).offset(v.offset) as Promise<ToolRow[]>,
+    filter(db('tools as t')).count<{ count: string | number }[]>({ count: '*' }),
+  ]);
+  return { items: await hydrate(db, rows), total: Number(count), limit: v.limit, offset: v.offset };
+}

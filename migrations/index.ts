@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import * as m001 from './001_registry';
+import * as m002 from './002_pm_and_shots';
+import * as m003 from './003_inspections_failures_actions';
+import * as m004 from './004_photos_audit_outbox';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Migrations are listed in code, not discovered on disk, so the compiled package and the
+// tests run the same ordered list wherever the files end up.
+const migrations: Record<string, Migration> = {
+  '001_registry': m001,
+  '002_pm_and_shots': m002,
+  '003_inspections_failures_actions': m003,
+  '004_photos_audit_outbox': m004,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return Object.keys(migrations);
+  },
+  getMigrationName(name) {
+    return name;
+  },
+  async getMigration(name) {
+    return migrations[name];
+  },
+};

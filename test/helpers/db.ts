@@ -1,0 +1,66 @@
+import { openDatabase, migrateLatest, type Db } from '../../core/db/connect';
+
+/**
+ * The two backends every core suite runs on: embedded PGlite (in memory) and the PostgreSQL
+ * server named by TEST_DATABASE_URL (the test command creates that database and drops it after).
+ * One instance per backend per process: PGlite takes seconds to open.
+ */
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  db(): Promise<Db>;
+}
+
+const opened = new Map<string, Promise<Db>>();
+
+function backend(name: Backend['name'], url?: string): Backend {
+  return {
+    name,
+    db() {
+      let p = opened.get(name);
+      if (!p) {
+        p = (async () => {
+          const db = openDatabase(url ? { url } : { dataDir: ':memory:' });
+          await migrateLatest(db);
+          return db;
+        })();
+        opened.set(name, p);
+      }
+      return p;
+    },
+  };
+}
+
+export const backends: Backend[] = [backend('pglite')];
+if (process.env.TEST_DATABASE_URL) backends.push(backend('postgres', process.env.TEST_DATABASE_URL));
+else if (process.env.CI || process.env.TOOLROOM_REQUIRE_SERVER) {
+  throw new Error('TEST_DATABASE_URL is not set: the server suite cannot be skipped here');
+}
+
+/** Empty every domain table (keeps the schema), so each test starts from a known state. */
+export async function resetData(db: Db): Promise<void> {
+  const { rows } = await db.raw<{ rows: { tablename: string }[] }>(
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex_%'",
+  );
+  if (rows.length) await db.raw(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+}
+
+/** Count rows of a table, for "nothing was written" assertions. */
+export async function countRows(db: Db, table: string): Promise<number> {
+  const [{ count }] = await db(table).count<{ count: string | number }[]>({ count: '*' });
+  return Number(count);
+}
+
+/** Snapshot of every table's row count: equal before and after a rejected call means nothing was written. */
+export async function tableCounts(db: Db): Promise<Record<string, number>> {
+  const { rows } = await db.raw<{ rows: { tablename: string }[] }>(
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex_%' ORDER BY tablename",
+  );
+  const out: Record<string, number> = {};
+  for (const r of rows) out[r.tablename] = await countRows(db, r.tablename);
+  return out;
+}
+
+after(async () => {
+  for (const p of opened.values()) await (await p).destroy();
+  opened.clear();
+});
