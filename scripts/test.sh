@@ -10,4 +10,5 @@ source scripts/test-services.sh
 trap services_down EXIT
 services_up
 export TOOLROOM_REQUIRE_SERVER=1
+if [ $# -eq 0 ]; then set -- "dist/test/**/*.test.js"; fi
 npx mocha "$@"
