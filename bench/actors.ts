@@ -1,0 +1,3 @@
+import type { Actor } from '../core/auth/actor';
+
+export const engineer: Actor = { id: 'bench', name: 'bench', role: 'engineer', via: 'bench' };
