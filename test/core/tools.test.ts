@@ -157,6 +157,26 @@ for (const backend of backends) {
       await rejects(listTools(db, technician, { status: 'broken' }), 'validation', 'status');
     });
 
+    it('records an audit event with actor, before and after for every write, none for reads or rejects', async () => {
+      const tool = await createTool(db, technician, valid);
+      await updateTool(db, technician, { id: tool.id, location: 'Rack Z9' });
+      await retireTool(db, engineer, { id: tool.id, reason: 'scrapped' });
+      await listTools(db, technician, {});
+      await getTool(db, technician, { id: tool.id });
+      await rejects(updateTool(db, technician, { id: tool.id, name: 'x' }), 'conflict');
+      const events = await db('audit_events').orderBy('id');
+      assert.deepEqual(events.map((e) => [e.action, e.entity, e.entity_id, e.actor_name, e.actor_role, e.via]), [
+        ['tool.create', 'tool', String(tool.id), 'tina.tech', 'technician', 'test'],
+        ['tool.update', 'tool', String(tool.id), 'tina.tech', 'technician', 'test'],
+        ['tool.retire', 'tool', String(tool.id), 'erik.eng', 'engineer', 'test'],
+      ]);
+      assert.equal(events[0].before, null);
+      assert.equal(events[0].after.assetNumber, 'M-1001');
+      assert.equal(events[1].before.location, 'Rack A3');
+      assert.equal(events[1].after.location, 'Rack Z9');
+      assert.equal(events[2].after.status, 'retired');
+    });
+
     it('reports not_found for an unknown tool by id or asset number', async () => {
       await rejects(getTool(db, technician, { id: 42 }), 'not_found', 'id');
       await rejects(getTool(db, technician, { assetNumber: 'NOPE' }), 'not_found', 'assetNumber');
