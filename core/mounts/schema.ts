@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
+import { pressCode } from '../presses/schema';
+import { id, optionalText, timestamp, pagination } from '../validate';
+
+/** A tablet's clock may run a little ahead of the server's; more than this is a typo, not skew. */
+export const MOUNT_FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
+
+// Only a lookup key here: the asset number's own rules live in core/tools.
+const assetNumber = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .transform((v) => v.toUpperCase());
+
+// null and absent both mean "now"; coercing null would mean 1970.
+const at = timestamp.nullish().transform((v) => v ?? null);
+
+const toolRef = { toolId: id.optional(), assetNumber: assetNumber.optional() };
+const pressRef = { pressId: id.optional(), pressCode: pressCode.optional() };
+
+/** Mount a tool (by id or asset number) on a press (by id or code), now or at a past instant. */
+export const mountToolInput = z
+  .object({ ...toolRef, ...pressRef, at, note: optionalText(2000) })
+  .strict();
+export type MountToolInput = z.input<typeof mountToolInput>;
+
+/** Unmount the tool named by itself or by the press it is on; it goes where `status` says. */
+export const unmountToolInput = z
+  .object({
+    ...toolRef,
+    ...pressRef,
+    at,
+    status: z.enum(SETTABLE_STATUSES).default('in_store'),
+    note: optionalText(2000),
+  })
+  .strict();
+export type UnmountToolInput = z.input<typeof unmountToolInput>;
+
+export const mountHistoryInput = z
+  .object({ ...toolRef, ...pressRef, ...pagination })
+  .strict();
+export type MountHistoryInput = z.input<typeof mountHistoryInput>;
+
+/**
+ * One span of a tool on a press: [mountedAt, unmountedAt), open while unmountedAt is null.
+ * `note` holds the mount note; an unmount note is added on its own line after "Unmount: ".
+ */
+export interface Mount {
+  id: number;
+  tool: { id: number; assetNumber: string; name: string; status: ToolStatus };
+  press: { id: number; code: string; name: string };
+  mountedAt: string;
+  unmountedAt: string | null;
+  mountedBy: string;
+  unmountedBy: string | null;
+  note: string | null;
+}

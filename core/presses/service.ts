@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor';
+import { authorize } from '../auth/permissions';
+import { recordAudit } from '../audit/record';
+import { inTransaction } from '../db/transaction';
+import { conflict, notFound } from '../errors';
+import { parse, type Page } from '../validate';
+import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
+import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
+
+/** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
+export async function createPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
+  authorize(actor, 'press.create');
+  const v = parse(createPressInput, input);
+  return inTransaction(db, async (trx) => {
+    const [{ id }] = await trx('presses')
+      .insert({
+        code: v.code,
+        name: v.name,
+        tonnage: v.tonnage,
+        opcua_endpoint: v.opcuaEndpoint,
+        location: v.location,
+        active: v.active,
+      })
+      .returning('id');
+    const press = (await findPress(trx, { id }))!;
+    await recordAudit(trx, actor, { action: 'press.create', entity: 'press', entityId: id, after: press });
+    return press;
+  });
+}
+
+const COLUMNS: Record<string, string> = {
+  code: 'code',
+  name: 'name',
+  tonnage: 'tonnage',
+  opcuaEndpoint: 'opcua_endpoint',
+  location: 'location',
+  active: 'active',
+};
+
+/** Change a press; a press with a tool on it stays active until the tool is unmounted. */
+export async function updatePress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
+  authorize(actor, 'press.update');
+  const v = parse(updatePressInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = await lockPress(trx, v.id);
+    if (!before) throw notFound('press', v.id);
+    if (v.active === false && before.tool) {
+      throw conflict(`press ${before.code} holds tool ${before.tool.assetNumber}: unmount it first`, 'active', 'not_mounted');
+    }
+    const patch: Record<string, unknown> = { updated_at: trx.fn.now() };
+    for (const [key, column] of Object.entries(COLUMNS)) {
+      const value = (v as Record<string, unknown>)[key];
+      if (value !== undefined) patch[column] = value;
+    }
+    await trx('presses').where('id', v.id).update(patch);
+    const after = (await findPress(trx, { id: v.id }))!;
+    await recordAudit(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before, after });
+    return after;
+  });
+}
+
+/** A press by `id` or by `code` (case does not matter), with the tool on it now. */
+export async function getPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
+  authorize(actor, 'press.read');
+  const v = parse(getPressInput, input);
+  const press = await findPress(db, v);
+  if (!press) throw 'id' in v ? notFound('press', v.id) : notFound('press', v.code, 'code');
+  return press;
+}
+
+/** Presses by code, each with the tool mounted now; inactive ones only when asked for. */
+export async function listPresses(db: Knex, actor: Actor, input: unknown): Promise<Page<Press>> {
+  authorize(actor, 'press.read');
+  const v = parse(listPressesInput, input);
+  const filter = (q: Knex.QueryBuilder) => {
+    if (!v.includeInactive) q.where('p.active', true);
+    if (v.q) {
+      const pattern = `%${v.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q.where((w) =>
+        w.whereRaw('p.code ILIKE ?', [pattern]).orWhereRaw('p.name ILIKE ?', [pattern]).orWhereRaw('p.location ILIKE ?', [pattern]),
+      );
+    }
+    return q;
+  };
+  const [rows, [{ count }]] = await Promise.all([
+    filter(pressQuery(db)).orderBy('p.code').limit(v.limit).offset(v.offset) as Promise<PressRow[]>,
+    filter(db('presses as p')).count<{ count: string | number }[]>({ count: '*' }),
+  ]);
+  return { items: rows.map(toPress), total: Number(count), limit: v.limit, offset: v.offset };
+}
