@@ -54,7 +54,9 @@ export function fromZod(error: ZodError): ToolroomError {
     error.issues.map((issue) => {
       const field = issue.path.map(String).join('.');
       let rule: string = issue.code;
-      if (issue.code === 'too_small' || issue.code === 'too_big') rule = `${issue.code}:${String(issue.origin)}`;
+      // A custom check names its rule in params.rule (e.g. not_in_future); zod's own codes speak for themselves.
+      if (issue.code === 'custom' && typeof issue.params?.rule === 'string') rule = issue.params.rule;
+      else if (issue.code === 'too_small' || issue.code === 'too_big') rule = `${issue.code}:${String(issue.origin)}`;
       else if (issue.code === 'invalid_type') rule = `invalid_type:${String(issue.expected)}`;
       else if (issue.code === 'invalid_format') rule = `invalid_format:${String(issue.format)}`;
       return { field, rule, message: issue.message };

@@ -15,6 +15,15 @@ export const optionalText = (max = 2000) =>
   z.string().trim().max(max).nullish().transform((v) => (v === '' || v == null ? null : v));
 export const timestamp = z.coerce.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date and time');
 export const isoDate = z.iso.date();
+
+/** A tablet's clock may run a little ahead of the server's; more than this is a typo, not skew. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** When something happened: now or in the past (within clock skew), never later. */
+export const pastTimestamp = timestamp.refine((d) => d.getTime() <= Date.now() + CLOCK_SKEW_MS, {
+  message: 'must not be in the future',
+  params: { rule: 'not_in_future' },
+});
 export const pagination = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
 import { pressCode } from '../presses/schema';
-import { id, optionalText, timestamp, pagination } from '../validate';
-
-/** A tablet's clock may run a little ahead of the server's; more than this is a typo, not skew. */
-export const MOUNT_FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
+import { id, optionalText, pastTimestamp, pagination } from '../validate';
 
 // Only a lookup key here: the asset number's own rules live in core/tools.
 const assetNumber = z
@@ -15,7 +12,7 @@ const assetNumber = z
   .transform((v) => v.toUpperCase());
 
 // null and absent both mean "now"; coercing null would mean 1970.
-const at = timestamp.nullish().transform((v) => v ?? null);
+const at = pastTimestamp.nullish().transform((v) => v ?? null);
 
 const toolRef = { toolId: id.optional(), assetNumber: assetNumber.optional() };
 const pressRef = { pressId: id.optional(), pressCode: pressCode.optional() };

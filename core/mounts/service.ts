@@ -9,7 +9,6 @@ import { lockTool } from '../tools/service';
 import { parse, type Page } from '../validate';
 import { findMount, findOpenMount, lastUnmountedAt, mountQuery, toMount, type MountRow } from './repository';
 import {
-  MOUNT_FUTURE_TOLERANCE_MS,
   mountHistoryInput,
   mountToolInput,
   unmountToolInput,
@@ -32,13 +31,9 @@ function check(problems: FieldProblem[]): void {
   if (problems.length) throw validationError(problems);
 }
 
-/** The instant of a mount or unmount: now when not given, and never later than a clock's skew ahead. */
+/** The instant of a mount or unmount: now when not given (the schema refuses the future). */
 function instant(at: Date | null): Date {
-  const now = Date.now();
-  if (at && at.getTime() > now + MOUNT_FUTURE_TOLERANCE_MS) {
-    throw validationError([{ field: 'at', rule: 'not_in_future', message: `${at.toISOString()} is in the future` }]);
-  }
-  return at ?? new Date(now);
+  return at ?? new Date();
 }
 
 async function resolveToolId(db: Queryable, key: ToolKey): Promise<number> {

@@ -49,7 +49,7 @@ function checkCavities(
       ctx.addIssue({ code: 'custom', path: ['blockedCavities', i, 'number'], message: `cavity ${c.number} does not exist (tool has ${cavityCount})`, params: { rule: 'cavity_exists' } });
     }
     if (seen.has(c.number)) {
-      ctx.addIssue({ code: 'custom', path: ['blockedCavities', i, 'number'], message: `cavity ${c.number} is listed twice` });
+      ctx.addIssue({ code: 'custom', path: ['blockedCavities', i, 'number'], message: `cavity ${c.number} is listed twice`, params: { rule: 'unique' } });
     }
     seen.add(c.number);
   });

@@ -70,9 +70,9 @@ for (const backend of backends) {
       ['status retired on create', { status: 'retired' }, 'status', /invalid_value/],
       ['status in_press on create', { status: 'in_press' }, 'status', /invalid_value/],
       ['unknown field', { colour: 'red' }, '', /unrecognized_keys/],
-      ['blocked cavity that does not exist', { blockedCavities: [{ number: 5, reason: 'x' }] }, 'blockedCavities.0.number', 'custom'],
+      ['blocked cavity that does not exist', { blockedCavities: [{ number: 5, reason: 'x' }] }, 'blockedCavities.0.number', 'cavity_exists'],
       ['blocked cavity without reason', { blockedCavities: [{ number: 1 }] }, 'blockedCavities.0.reason', /invalid_type/],
-      ['blocked cavity twice', { blockedCavities: [{ number: 1, reason: 'a' }, { number: 1, reason: 'b' }] }, 'blockedCavities.1.number', 'custom'],
+      ['blocked cavity twice', { blockedCavities: [{ number: 1, reason: 'a' }, { number: 1, reason: 'b' }] }, 'blockedCavities.1.number', 'unique'],
     ];
     for (const [label, patch, field, rule] of invalid) {
       it(`rejects ${label} naming ${field || 'the input'}, writing nothing`, async () => {
