@@ -71,6 +71,8 @@ export const createToolInput = z
     notes: toolFields.notes.default(null),
     status: z.enum(SETTABLE_STATUSES).default('in_store'),
     blockedCavities: z.array(blockedCavity).max(MAX_CAVITIES).default([]),
+    // A mould already in service arrives with shots on it: its count when registered (later only counted).
+    lifetimeShots: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   })
   .strict()
   .superRefine((v, ctx) => checkCavities(v, ctx, v.cavityCount));

@@ -33,6 +33,7 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
         cavity_count: v.cavityCount,
         hot_runner_zones: v.hotRunnerZones,
         expected_lifetime_shots: v.expectedLifetimeShots,
+        lifetime_shots: v.lifetimeShots,
         status: v.status,
         location: v.location,
         notes: v.notes,

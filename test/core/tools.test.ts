@@ -38,6 +38,9 @@ for (const backend of backends) {
       assert.equal(tool.activeCavities, 3);
       assert.deepEqual(tool.cavities[2], { number: 3, state: 'blocked', blockedReason: 'cracked insert', lifetimeShots: 0 });
       assert.equal(tool.press, null);
+      assert.equal(tool.lifetimeShots, 0);
+      const inService = await createTool(db, technician, { ...valid, assetNumber: 'M-1003', lifetimeShots: 412_000 });
+      assert.equal(inService.lifetimeShots, 412_000);
       assert.equal((await getTool(db, engineer, { assetNumber: 'M-1001' })).id, tool.id);
       assert.equal((await getTool(db, engineer, { assetNumber: 'm-1001' })).id, tool.id);
     });
@@ -67,6 +70,7 @@ for (const backend of backends) {
       ['negative hot-runner zones', { hotRunnerZones: -1 }, 'hotRunnerZones', /too_small/],
       ['zero expected lifetime', { expectedLifetimeShots: 0 }, 'expectedLifetimeShots', /too_small/],
       ['year 1800', { year: 1800 }, 'year', /too_small/],
+      ['negative opening shot count', { lifetimeShots: -1 }, 'lifetimeShots', /too_small/],
       ['status retired on create', { status: 'retired' }, 'status', /invalid_value/],
       ['status in_press on create', { status: 'in_press' }, 'status', /invalid_value/],
       ['unknown field', { colour: 'red' }, '', /unrecognized_keys/],
