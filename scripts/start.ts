@@ -1,0 +1,193 @@
+/**
+ * `npm start`: the Toolroom app — Node-RED 5 with Toolroom's nodes and Dashboard 2, run in this
+ * process (Node-RED's embedding API) so the database is opened, migrated and seeded before the
+ * flows start and stays open across redeploys.
+ *
+ * Everything lives under TOOLROOM_DATA_DIR (default ./data): node-red/ (user dir: flows,
+ * credentials, context), pglite/ (embedded database, unless DATABASE_URL names a server),
+ * photos/, and toolroom.json (what the first start did). The first start seeds the demo plant
+ * (unless --no-seed or TOOLROOM_SEED=0) and deploys the flows in flows/; later starts change
+ * neither the data nor the flows a user edited.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { Db } from '../core/db/connect';
+import { acquireDatabase, targetFromEnv } from '../nodes/lib/databases';
+import { describeTarget } from '../nodes/lib/config';
+
+const root = path.resolve(__dirname, '../..');
+
+export interface StartOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  seed: boolean;
+}
+
+export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
+  const unknown = argv.filter((a) => a !== '--no-seed');
+  if (unknown.length) throw new Error(`start: unknown argument ${unknown[0]} (known: --no-seed)`);
+  const port = Number(env.PORT || 1880);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`start: PORT must be a port number, not ${env.PORT}`);
+  return {
+    port,
+    // Until users and roles guard the editor (a later issue), only this machine reaches it.
+    host: env.TOOLROOM_HOST || '127.0.0.1',
+    dataDir: path.resolve(env.TOOLROOM_DATA_DIR || './data'),
+    seed: !argv.includes('--no-seed') && !['0', 'false', 'no'].includes((env.TOOLROOM_SEED ?? '').toLowerCase()),
+  };
+}
+
+/** What the first start did, kept in the data dir so no later start repeats it. */
+interface FirstStart {
+  firstStartedAt: string;
+  seeded: boolean;
+  note?: string;
+}
+
+function readFirstStart(file: string): FirstStart | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as FirstStart;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+type SeedDemoPlant = (db: Db) => Promise<unknown>;
+
+/** core/seed/demo's seedDemoPlant, or null while that module does not exist yet. */
+function demoSeed(): SeedDemoPlant | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../core/seed/demo') as { seedDemoPlant?: SeedDemoPlant }).seedDemoPlant ?? null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('seed/demo')) return null;
+    throw err;
+  }
+}
+
+/** Seed the demo plant once: on the first start, and only into a database without tools. */
+async function firstStart(db: Db, options: StartOptions, file: string): Promise<void> {
+  if (readFirstStart(file)) return;
+  const record: FirstStart = { firstStartedAt: new Date().toISOString(), seeded: false };
+  const [{ count }] = await db('tools').count<{ count: string | number }[]>({ count: '*' });
+  const seed = demoSeed();
+  if (!options.seed) record.note = 'demo seed skipped (--no-seed or TOOLROOM_SEED=0)';
+  else if (Number(count) > 0) record.note = 'demo seed skipped: the database already has tools';
+  else if (!seed) record.note = 'demo seed skipped: core/seed/demo is not available in this build';
+  else {
+    await seed(db);
+    record.seeded = true;
+  }
+  console.log(`Toolroom: first start — ${record.seeded ? 'demo plant seeded' : record.note}`);
+  fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+}
+
+/** The application flows: every flows/*.json, in name order, as one flow file (config nodes once). */
+export function applicationFlows(dir = path.join(root, 'flows')): object[] {
+  if (!fs.existsSync(dir)) return [];
+  const seen = new Set<string>();
+  const out: object[] = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const node of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { id: string }[]) {
+      if (seen.has(node.id)) continue;
+      seen.add(node.id);
+      out.push(node);
+    }
+  }
+  return out;
+}
+
+interface NodeRed {
+  init(server: http.Server, settings: object): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  httpAdmin: http.RequestListener;
+  httpNode: http.RequestListener;
+  version(): string;
+}
+
+async function main(): Promise<void> {
+  const options = optionsFrom(process.argv.slice(2), process.env);
+  // Config nodes reading the environment and core agree on one absolute data dir.
+  process.env.TOOLROOM_DATA_DIR = options.dataDir;
+  const userDir = path.join(options.dataDir, 'node-red');
+  for (const dir of [options.dataDir, userDir, path.join(options.dataDir, 'photos')]) fs.mkdirSync(dir, { recursive: true });
+
+  // Held for the life of the process: the config nodes share it, so a redeploy never reopens PGlite.
+  const target = targetFromEnv();
+  const lease = acquireDatabase(target);
+  const db = await lease.database();
+  console.log(`Toolroom: database ${describeTarget(target)}`);
+  await firstStart(db, options, path.join(options.dataDir, 'toolroom.json'));
+
+  const flowFile = path.join(userDir, 'flows.json');
+  if (!fs.existsSync(flowFile)) {
+    fs.writeFileSync(flowFile, JSON.stringify(applicationFlows(), null, 2) + '\n');
+    console.log(`Toolroom: application flows deployed to ${flowFile}`);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require('node-red') as NodeRed;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const express = require('express') as () => http.RequestListener & { use(path: string, handler: http.RequestListener): void };
+  const app = express();
+  const server = http.createServer(app);
+  const settings = {
+    userDir,
+    flowFile: 'flows.json',
+    uiHost: options.host,
+    uiPort: options.port,
+    httpAdminRoot: '/',
+    httpNodeRoot: '/',
+    // This package, loaded as a Node-RED module straight from the working tree (Dashboard 2 is
+    // found in node_modules beside Node-RED).
+    nodesDir: [root],
+    logging: { console: { level: process.env.TOOLROOM_LOG_LEVEL || 'info', metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false }, tours: false, page: { title: 'Toolroom' }, header: { title: 'Toolroom' } },
+    diagnostics: { enabled: false },
+    telemetry: { enabled: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    functionGlobalContext: {},
+  };
+  RED.init(server, settings);
+  app.use(settings.httpAdminRoot, RED.httpAdmin);
+  app.use(settings.httpNodeRoot, RED.httpNode);
+  await RED.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  const address = server.address() as { port: number };
+  const base = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
+  console.log(`Toolroom: Node-RED ${RED.version()} editor    ${base}/`);
+  console.log(`Toolroom: dashboard                  ${base}/dashboard`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Toolroom: ${signal}, stopping`);
+    // Nothing should keep a Pi from shutting down for long.
+    setTimeout(() => process.exit(1), 15000).unref();
+    try {
+      await RED.stop();
+      await lease.release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    } finally {
+      process.exit(0);
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(`Toolroom: cannot start: ${err.stack ?? err.message}`);
+    process.exit(1);
+  });
+}

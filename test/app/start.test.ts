@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * The real start command (`npm start` runs exactly this) on a free port with a temp data dir:
+ * first start against a PostgreSQL server, an example flow deployed through Node-RED's admin
+ * API and driven over HTTP, then a restart that must keep data and edited flows and seed nothing.
+ */
+const root = path.resolve(__dirname, '../../..');
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface App {
+  proc: ChildProcess;
+  output(): string;
+  base: string;
+  stop(): Promise<number | null>;
+}
+
+/** Run `bash scripts/node24.sh bash scripts/start.sh` and wait until the editor answers. */
+async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<App> {
+  const proc = spawn('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${env.PORT}`;
+  const app: App = {
+    proc,
+    output: () => out,
+    base,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+  const deadline = Date.now() + 150000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`start exited with ${proc.exitCode}:\n${out}`);
+    if (out.includes('Toolroom: dashboard')) {
+      const res = await fetch(`${base}/`).catch(() => null);
+      if (res?.ok) return app;
+    }
+    if (Date.now() > deadline) {
+      await app.stop();
+      throw new Error(`start did not come up:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  label?: string;
+  name?: string;
+  x?: number;
+  [key: string]: unknown;
+}
+
+async function getFlows(app: App): Promise<{ rev: string; flows: FlowNode[] }> {
+  const res = await fetch(`${app.base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
+  assert.equal(res.status, 200);
+  return (await res.json()) as { rev: string; flows: FlowNode[] };
+}
+
+async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
+  const res = await fetch(`${app.base}/flows`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify({ flows, rev }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+async function post(app: App, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${app.base}${url}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** An example flow as a tab of its own: the nodes with a position go on it, config nodes stay global. */
+function exampleAsTab(file: string, tabId: string, label: string): FlowNode[] {
+  const nodes = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as FlowNode[];
+  return [{ id: tabId, type: 'tab', label }, ...nodes.map((n) => (n.x !== undefined ? { ...n, z: tabId } : n))];
+}
+
+describe('the app: npm start', function () {
+  this.timeout(300000);
+  const apps: App[] = [];
+  const dirs: string[] = [];
+  after(async () => {
+    for (const app of apps) await app.stop();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-app-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  describe('on a PostgreSQL server', function () {
+    let admin: pg.Client;
+    let dbUrl: string;
+    let dbName: string;
+    let db: pg.Client;
+    before(async function () {
+      if (!serverUrl) return this.skip();
+      admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      // A database of its own: the first start must meet an empty one.
+      dbName = `toolroom_app_${process.pid}_${Date.now()}`;
+      await admin.query(`CREATE DATABASE ${dbName}`);
+      const u = new URL(serverUrl);
+      u.pathname = `/${dbName}`;
+      dbUrl = u.toString();
+      db = new pg.Client({ connectionString: dbUrl });
+      await db.connect();
+    });
+    after(async () => {
+      if (!admin) return;
+      await db?.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
+    });
+    const count = async (table: string) => Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+    it('runs, keeps data and edited flows across a restart, and never seeds twice', async () => {
+      const dataDir = tempDir();
+      const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: dbUrl, TOOLROOM_SEED: '' };
+
+      // First start: migrated, seeded (when the demo seed exists), application flows deployed.
+      const first = await startApp(env);
+      apps.push(first);
+      assert.match(first.output(), /Toolroom: first start/);
+      assert.match(first.output(), new RegExp(`editor +${first.base}/`));
+      assert.match(first.output(), new RegExp(`dashboard +${first.base}/dashboard`));
+      const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'toolroom.json'), 'utf8'));
+      const seededTools = await count('tools');
+      assert.equal(seededTools > 0, state.seeded, `seeded=${state.seeded} (${state.note ?? ''}) and ${seededTools} tools`);
+      assert.ok(fs.existsSync(path.join(dataDir, 'node-red', 'flows.json')), 'user dir under the data dir');
+      assert.ok(fs.existsSync(path.join(dataDir, 'photos')));
+      assert.ok(!fs.existsSync(path.join(dataDir, 'pglite')), 'no embedded database with DATABASE_URL');
+      const nodes = await (await fetch(`${first.base}/nodes`, { headers: { Accept: 'application/json' } })).json() as { id: string; enabled: boolean; err?: string }[];
+      for (const id of ['toolroom-config', 'toolroom-tool', 'ui-base']) {
+        const set = nodes.find((n) => n.id.endsWith(`/${id}`));
+        assert.ok(set && set.enabled && !set.err, `${id} is installed: ${JSON.stringify(set)}`);
+      }
+      const dash = await fetch(`${first.base}/dashboard/`);
+      assert.equal(dash.status, 200, 'Dashboard 2 serves the application pages');
+
+      let { rev, flows } = await getFlows(first);
+      assert.ok(flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'), 'the application flow is deployed');
+
+      // Deploy the toolroom-tool example through the admin API and drive it over HTTP.
+      flows = [...flows, ...exampleAsTab('toolroom-tool.json', 'it0example0tab01', 'toolroom-tool example')];
+      await deploy(first, flows, rev);
+      const created = await post(first, '/toolroom/tools/create', { assetNumber: 'it-1', name: 'Integration mould', cavityCount: 2, customer: 'Acme' });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.equal(created.body.assetNumber, 'IT-1');
+      const row = (await db.query("SELECT id, name, cavity_count FROM tools WHERE asset_number = 'IT-1'")).rows[0];
+      assert.deepEqual([row.name, row.cavity_count], ['Integration mould', 2]);
+      const audit = (await db.query("SELECT actor_id, via FROM audit_events WHERE action = 'tool.create' AND entity_id = $1", [String(row.id)])).rows[0];
+      assert.deepEqual(audit, { actor_id: 'system', via: '7e1a0c1d5b2f4a10' }, 'the system actor, audited with the example node id');
+
+      const duplicate = await post(first, '/toolroom/tools/create', { assetNumber: 'IT-1', name: 'Again', cavityCount: 1 });
+      assert.equal(duplicate.status, 409);
+      assert.equal(duplicate.body.code, 'conflict');
+      assert.equal((duplicate.body.details as { field: string }[])[0].field, 'assetNumber');
+      const invalid = await post(first, '/toolroom/tools/create', { assetNumber: 'IT-2', cavityCount: 0 });
+      assert.equal(invalid.status, 400);
+      assert.deepEqual((invalid.body.details as { field: string }[]).map((d) => d.field).sort(), ['cavityCount', 'name']);
+      const retired = await post(first, '/toolroom/tools/retire', { id: row.id, reason: 'worn out' });
+      assert.equal(retired.status, 200, 'the system actor (the flow) may retire');
+      assert.equal((await db.query("SELECT status FROM tools WHERE asset_number = 'IT-1'")).rows[0].status, 'retired');
+      assert.equal((await post(first, '/toolroom/tools/get', { id: 999999 })).status, 404);
+      assert.equal((await post(first, '/toolroom/tools/frobnicate', {})).status, 400);
+      const toolsBefore = await count('tools');
+
+      // The user edits the flow: renames the tab and deploys.
+      ({ rev, flows } = await getFlows(first));
+      flows = flows.map((n) => (n.id === 'it0example0tab01' ? { ...n, label: 'edited by the user' } : n));
+      await deploy(first, flows, rev);
+      assert.equal(await first.stop(), 0, 'SIGTERM stops cleanly');
+      assert.match(first.output(), /Stopped flows/);
+
+      // Second start: same data dir and database.
+      const second = await startApp(env);
+      apps.push(second);
+      assert.doesNotMatch(second.output(), /first start/, 'nothing of the first start repeats');
+      assert.doesNotMatch(second.output(), /application flows deployed/);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dataDir, 'toolroom.json'), 'utf8')), state);
+      assert.equal(await count('tools'), toolsBefore, 'no re-seed, no lost tool');
+      const after = await getFlows(second);
+      assert.ok(after.flows.some((n) => n.id === 'it0example0tab01' && n.label === 'edited by the user'), 'the edited flow survived');
+      assert.ok(after.flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'));
+      assert.equal(after.flows.filter((n) => n.type === 'tab' && n.label === 'Toolroom').length, 1, 'the application flow was not added again');
+      const got = await post(second, '/toolroom/tools/get', { assetNumber: 'it-1' });
+      assert.equal(got.status, 200);
+      assert.equal(got.body.status, 'retired');
+      assert.equal(await second.stop(), 0);
+    });
+  });
+
+  it('runs on embedded PGlite in the data dir, without the demo plant when asked', async () => {
+    const dataDir = tempDir();
+    const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '' };
+    const app = await startApp(env, ['--no-seed']);
+    apps.push(app);
+    assert.match(app.output(), /demo seed skipped \(--no-seed/);
+    assert.match(app.output(), new RegExp(`PGlite ${dataDir}/pglite`));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'toolroom.json'), 'utf8')).seeded, false);
+    const { flows, rev } = await getFlows(app);
+    await deploy(app, [...flows, ...exampleAsTab('toolroom-tool.json', 'it0example0tab02', 'example')], rev);
+    const created = await post(app, '/toolroom/tools/create', { assetNumber: 'PG-1', name: 'Embedded', cavityCount: 1 });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const list = await post(app, '/toolroom/tools/list', {});
+    assert.equal(list.body.total, 1, 'only the tool just made: nothing seeded');
+    assert.equal(await app.stop(), 0);
+    assert.ok(fs.readdirSync(path.join(dataDir, 'pglite')).length > 0, 'PGlite files under the data dir');
+  });
+});
