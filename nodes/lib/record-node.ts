@@ -21,6 +21,11 @@ export interface RecordNodeSpec {
    * transitions) instead of one message holding the list.
    */
   splitResults?: string[];
+  /**
+   * Operations a trigger starts (an inject every few minutes): a payload that is not an object
+   * (the inject's timestamp) is no input for them, so they get none.
+   */
+  triggers?: string[];
 }
 
 export interface RecordNodeDef extends NodeDef {
@@ -108,7 +113,8 @@ export function registerRecordNode(RED: NodeAPI, spec: RecordNodeSpec): void {
           throw validationError([{ field: 'config', rule: 'required', message: `${spec.type} has no toolroom-config` }]);
         }
         const db = await node.config.database();
-        return spec.operations[op](db, actor, msg.payload);
+        const trigger = spec.triggers?.includes(op) && (typeof msg.payload !== 'object' || msg.payload === null || Array.isArray(msg.payload));
+        return spec.operations[op](db, actor, trigger ? undefined : msg.payload);
       })().then(
         (result) => {
           if (spec.splitResults?.includes(op) && Array.isArray(result)) {
