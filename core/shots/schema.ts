@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { pastTimestamp } from '../validate';
+import { pressCode } from '../presses/schema';
+
+/** UInt64's maximum: no press counter reports more. */
+const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * An absolute counter or a delta: a whole number ≥ 0 as number (up to 2^53), digit string or
+ * bigint (beyond 2^53: a UInt64 counter passed as a number has already lost its last digits).
+ */
+const counterValue = z
+  .union([z.number(), z.string(), z.bigint()])
+  .superRefine((v, ctx) => {
+    const fail = (rule: string, message: string) => ctx.addIssue({ code: 'custom', message, params: { rule } });
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < 0) fail('non_negative_integer', 'must be a whole number ≥ 0');
+      else if (!Number.isSafeInteger(v)) fail('safe_integer', 'beyond 2^53 send the counter as a string or bigint');
+    } else if (typeof v === 'string') {
+      if (!/^\d{1,20}$/.test(v.trim())) fail('digits', 'must be a whole number ≥ 0 written in digits');
+      else if (BigInt(v.trim()) > UINT64_MAX) fail('uint64', 'must not exceed 2^64 - 1');
+    } else if (v < 0n) fail('non_negative_integer', 'must be a whole number ≥ 0');
+    else if (v > UINT64_MAX) fail('uint64', 'must not exceed 2^64 - 1');
+  })
+  .transform((v) => (typeof v === 'string' ? BigInt(v.trim()) : BigInt(v)));
+
+/** A tool by id or asset number, a press by id or code. */
+const toolKey = z.union([z.number().int().positive(), z.string().trim().min(1).max(40).transform((v) => v.toUpperCase())]);
+const pressKey = z.union([z.number().int().positive(), pressCode]);
+
+/**
+ * One reading as `toolroom-shot-count` receives it (issue 4):
+ * `{ press | tool, counter | shots, at?, source?, cycleTimeMs?, mouldId? }`.
+ * `source` names the signal so each counter is tracked on its own; by default the press (or tool),
+ * with manual entries apart from the press's counter.
+ */
+export const shotReadingInput = z
+  .object({
+    press: pressKey.optional(),
+    tool: toolKey.optional(),
+    counter: counterValue.optional(),
+    shots: counterValue.optional(),
+    at: pastTimestamp.optional(),
+    source: z.string().trim().min(1).max(200).optional(),
+    // OPC 40077 LastCycleTime may be fractional; a cycle over a day is a unit mix-up.
+    cycleTimeMs: z.number().min(0).max(86_400_000).transform(Math.round).nullish(),
+    mouldId: z.string().trim().max(40).nullish(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const exactlyOne = (a: 'press' | 'counter', b: 'tool' | 'shots') => {
+      if (v[a] !== undefined && v[b] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [b], message: `give ${a} or ${b}, not both`, params: { rule: 'one_of' } });
+      } else if (v[a] === undefined && v[b] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [a], message: `give ${a} or ${b}`, params: { rule: 'required' } });
+      }
+    };
+    exactlyOne('press', 'tool');
+    exactlyOne('counter', 'shots');
+    if (v.shots === 0n) ctx.addIssue({ code: 'custom', path: ['shots'], message: 'must be at least 1', params: { rule: 'positive' } });
+  })
+  .transform((v) => {
+    const subject = v.press !== undefined ? `press:${v.press}` : `tool:${v.tool}`;
+    return {
+      press: v.press ?? null,
+      tool: v.tool ?? null,
+      counter: v.counter ?? null,
+      shots: v.shots ?? null,
+      at: v.at ?? new Date(),
+      source: v.source ?? (v.shots !== undefined ? `${subject}:manual` : subject),
+      cycleTimeMs: v.cycleTimeMs ?? null,
+      mouldId: v.mouldId ? v.mouldId.toUpperCase() : null,
+    };
+  });
+export type ShotReadingInput = z.input<typeof shotReadingInput>;
+export type ShotReading = z.output<typeof shotReadingInput>;
+
+/** Readings arriving together (one batch, few transactions). */
+export const shotReadingsInput = z.array(shotReadingInput).min(1).max(10_000);
