@@ -1,0 +1,11 @@
+import { getFailure, listFailures, reportFailure, triageFailure } from '../core/failures/service';
+import { registerRecordNode } from './lib/record-node';
+import type { NodeAPI } from './lib/red';
+
+/** toolroom-failure: failure reports against the catalog — report, triage (status, severity, root cause), get, list. */
+export = function (RED: NodeAPI) {
+  registerRecordNode(RED, {
+    type: 'toolroom-failure',
+    operations: { report: reportFailure, triage: triageFailure, get: getFailure, list: listFailures },
+  });
+};
