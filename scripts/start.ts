@@ -5,14 +5,17 @@
  *
  * Everything lives under TOOLROOM_DATA_DIR (default ./data): node-red/ (user dir: flows,
  * credentials, context), pglite/ (embedded database, unless DATABASE_URL names a server),
- * photos/, and toolroom.json (what the first start did). The first start seeds the demo plant
- * (unless --no-seed or TOOLROOM_SEED=0) and deploys the flows in flows/; later starts change
- * neither the data nor the flows a user edited.
+ * photos/, and toolroom.json (what the first start did). Every start adds missing reference data
+ * (failure catalog, checklist templates); the first start also seeds the demo plant (unless
+ * --no-seed or TOOLROOM_SEED=0) and deploys the flows in flows/. Later starts change neither the
+ * data nor the flows a user edited.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Db } from '../core/db/connect';
+import { isSeeded, seedDemoPlant } from '../core/seed/demo';
+import { seedReferenceData } from '../core/seed/reference';
 import { acquireDatabase, targetFromEnv } from '../nodes/lib/databases';
 import { describeTarget } from '../nodes/lib/config';
 
@@ -55,34 +58,26 @@ function readFirstStart(file: string): FirstStart | null {
   }
 }
 
-type SeedDemoPlant = (db: Db) => Promise<unknown>;
-
-/** core/seed/demo's seedDemoPlant, or null while that module does not exist yet. */
-function demoSeed(): SeedDemoPlant | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('../core/seed/demo') as { seedDemoPlant?: SeedDemoPlant }).seedDemoPlant ?? null;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('seed/demo')) return null;
-    throw err;
+/**
+ * Reference data (failure catalog, checklist templates) at every start: it only adds what is
+ * missing. The demo plant on the first start only, when wanted, and never into a database that
+ * already holds tools (a server shared with another instance, a data dir that was wiped).
+ */
+async function seed(db: Db, options: StartOptions, file: string): Promise<void> {
+  const reference = await seedReferenceData(db);
+  if (reference.failureCodes || reference.templates) {
+    console.log(`Toolroom: reference data added: ${reference.failureCodes} failure codes, ${reference.templates} checklist templates`);
   }
-}
-
-/** Seed the demo plant once: on the first start, and only into a database without tools. */
-async function firstStart(db: Db, options: StartOptions, file: string): Promise<void> {
   if (readFirstStart(file)) return;
   const record: FirstStart = { firstStartedAt: new Date().toISOString(), seeded: false };
-  const [{ count }] = await db('tools').count<{ count: string | number }[]>({ count: '*' });
-  const seed = demoSeed();
   if (!options.seed) record.note = 'demo seed skipped (--no-seed or TOOLROOM_SEED=0)';
-  else if (Number(count) > 0) record.note = 'demo seed skipped: the database already has tools';
-  else if (!seed) record.note = 'demo seed skipped: core/seed/demo is not available in this build';
+  else if (await isSeeded(db)) record.note = 'demo seed skipped: the database already has tools';
   else {
-    await seed(db);
+    const s = await seedDemoPlant(db);
     record.seeded = true;
+    record.note = `demo plant seeded: ${s.presses} presses, ${s.tools} tools, ${s.pmPlans} PM plans, ${s.inspections} inspections, ${s.failures} failures, ${s.actions} actions`;
   }
-  console.log(`Toolroom: first start — ${record.seeded ? 'demo plant seeded' : record.note}`);
+  console.log(`Toolroom: first start — ${record.note}`);
   fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
 }
 
@@ -122,7 +117,7 @@ async function main(): Promise<void> {
   const lease = acquireDatabase(target);
   const db = await lease.database();
   console.log(`Toolroom: database ${describeTarget(target)}`);
-  await firstStart(db, options, path.join(options.dataDir, 'toolroom.json'));
+  await seed(db, options, path.join(options.dataDir, 'toolroom.json'));
 
   const flowFile = path.join(userDir, 'flows.json');
   if (!fs.existsSync(flowFile)) {

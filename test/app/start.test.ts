@@ -155,8 +155,10 @@ describe('the app: npm start', function () {
       assert.match(first.output(), new RegExp(`editor +${first.base}/`));
       assert.match(first.output(), new RegExp(`dashboard +${first.base}/dashboard`));
       const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'toolroom.json'), 'utf8'));
-      const seededTools = await count('tools');
-      assert.equal(seededTools > 0, state.seeded, `seeded=${state.seeded} (${state.note ?? ''}) and ${seededTools} tools`);
+      assert.equal(state.seeded, true, state.note);
+      assert.ok((await count('tools')) >= 30, 'the demo plant has its tools');
+      assert.ok((await count('failure_codes')) >= 30, 'and the failure catalog');
+      assert.match(first.output(), /reference data added/);
       assert.ok(fs.existsSync(path.join(dataDir, 'node-red', 'flows.json')), 'user dir under the data dir');
       assert.ok(fs.existsSync(path.join(dataDir, 'photos')));
       assert.ok(!fs.existsSync(path.join(dataDir, 'pglite')), 'no embedded database with DATABASE_URL');
@@ -171,8 +173,9 @@ describe('the app: npm start', function () {
       let { rev, flows } = await getFlows(first);
       assert.ok(flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'), 'the application flow is deployed');
 
-      // Deploy the toolroom-tool example through the admin API and drive it over HTTP.
-      flows = [...flows, ...exampleAsTab('toolroom-tool.json', 'it0example0tab01', 'toolroom-tool example')];
+      // Deploy every example flow through the admin API, each on its own tab, and drive them over HTTP.
+      const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
+      flows = [...flows, ...examples.flatMap((f, i) => exampleAsTab(f, `it0example0tab${String(i).padStart(2, '0')}`, f))];
       await deploy(first, flows, rev);
       const created = await post(first, '/toolroom/tools/create', { assetNumber: 'it-1', name: 'Integration mould', cavityCount: 2, customer: 'Acme' });
       assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -189,16 +192,38 @@ describe('the app: npm start', function () {
       const invalid = await post(first, '/toolroom/tools/create', { assetNumber: 'IT-2', cavityCount: 0 });
       assert.equal(invalid.status, 400);
       assert.deepEqual((invalid.body.details as { field: string }[]).map((d) => d.field).sort(), ['cavityCount', 'name']);
+      assert.equal((await post(first, '/toolroom/tools/get', { id: 999999 })).status, 404);
+      assert.equal((await post(first, '/toolroom/tools/frobnicate', {})).status, 400);
+
+      // The other record nodes' examples, on the same database.
+      await db.query("INSERT INTO presses (code, name) VALUES ('IT-P1', 'Integration press')");
+      const mounted = await post(first, '/toolroom/mounts/mount', { assetNumber: 'IT-1', pressCode: 'it-p1' });
+      assert.equal(mounted.status, 200, JSON.stringify(mounted.body));
+      assert.equal((await db.query("SELECT status FROM tools WHERE asset_number = 'IT-1'")).rows[0].status, 'in_press');
+      assert.equal((await post(first, '/toolroom/mounts/mount', { assetNumber: 'IT-1', pressCode: 'IT-P1' })).status, 409);
+      assert.equal((await post(first, '/toolroom/mounts/unmount', { assetNumber: 'IT-1' })).status, 200);
+      const plan = await post(first, '/toolroom/pm/create', { assetNumber: 'IT-1', intervalShots: 50000, intervalDays: 90 });
+      assert.equal(plan.status, 200, JSON.stringify(plan.body));
+      assert.equal(Number((await db.query('SELECT interval_shots FROM pm_plans WHERE id = $1', [plan.body.id])).rows[0].interval_shots), 50000);
+      const template = await post(first, '/toolroom/inspections/template', { code: 'post-run' });
+      assert.equal(template.status, 200, 'the checklist templates are there on a fresh database');
+      const results = (template.body.items as { key: string }[]).map((i) => ({ itemKey: i.key, result: i.key === 'water_leak_test' ? 'fail' : 'pass' }));
+      const inspection = await post(first, '/toolroom/inspections/record', { assetNumber: 'IT-1', templateCode: 'post-run', results, minutesSpent: 20 });
+      assert.equal(inspection.status, 200, JSON.stringify(inspection.body));
+      assert.equal(inspection.body.outcome, 'fail');
+      const failures = await post(first, '/toolroom/failures/list', { toolId: row.id });
+      assert.deepEqual((failures.body.items as { failureCode: string }[]).map((f) => f.failureCode), ['CL-WATER-LEAK']);
+      const actions = await post(first, '/toolroom/actions/list', { toolId: row.id });
+      assert.equal(actions.body.total, 1);
+      assert.equal(Number((await db.query('SELECT count(*) AS n FROM actions WHERE tool_id = $1', [row.id])).rows[0].n), 1);
       const retired = await post(first, '/toolroom/tools/retire', { id: row.id, reason: 'worn out' });
       assert.equal(retired.status, 200, 'the system actor (the flow) may retire');
       assert.equal((await db.query("SELECT status FROM tools WHERE asset_number = 'IT-1'")).rows[0].status, 'retired');
-      assert.equal((await post(first, '/toolroom/tools/get', { id: 999999 })).status, 404);
-      assert.equal((await post(first, '/toolroom/tools/frobnicate', {})).status, 400);
       const toolsBefore = await count('tools');
 
       // The user edits the flow: renames the tab and deploys.
       ({ rev, flows } = await getFlows(first));
-      flows = flows.map((n) => (n.id === 'it0example0tab01' ? { ...n, label: 'edited by the user' } : n));
+      flows = flows.map((n) => (n.id === 'it0example0tab00' ? { ...n, label: 'edited by the user' } : n));
       await deploy(first, flows, rev);
       assert.equal(await first.stop(), 0, 'SIGTERM stops cleanly');
       assert.match(first.output(), /Stopped flows/);
@@ -208,10 +233,12 @@ describe('the app: npm start', function () {
       apps.push(second);
       assert.doesNotMatch(second.output(), /first start/, 'nothing of the first start repeats');
       assert.doesNotMatch(second.output(), /application flows deployed/);
+      assert.doesNotMatch(second.output(), /reference data added/);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dataDir, 'toolroom.json'), 'utf8')), state);
       assert.equal(await count('tools'), toolsBefore, 'no re-seed, no lost tool');
       const after = await getFlows(second);
-      assert.ok(after.flows.some((n) => n.id === 'it0example0tab01' && n.label === 'edited by the user'), 'the edited flow survived');
+      assert.ok(after.flows.some((n) => n.id === 'it0example0tab00' && n.label === 'edited by the user'), 'the edited flow survived');
+      assert.equal(after.flows.filter((n) => n.type === 'tab').length, examples.length + 1);
       assert.ok(after.flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'));
       assert.equal(after.flows.filter((n) => n.type === 'tab' && n.label === 'Toolroom').length, 1, 'the application flow was not added again');
       const got = await post(second, '/toolroom/tools/get', { assetNumber: 'it-1' });
