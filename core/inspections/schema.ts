@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import { id, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
+import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
+
+export const INSPECTION_KINDS = ['post_run', 'preventive'] as const;
+export type InspectionKind = (typeof INSPECTION_KINDS)[number];
+export const RESULTS = ['pass', 'fail', 'na'] as const;
+export type ItemResult = (typeof RESULTS)[number];
+export { SEVERITIES, type Severity };
+
+export const MAX_ITEMS = 100;
+
+const templateCode = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, _ and - only, starting with a letter or digit')
+  // Codes are typed by people and named in flows: one spelling keeps the unique rule honest.
+  .transform((v) => v.toLowerCase());
+
+const itemKey = z
+  .string()
+  .trim()
+  .min(1)
+  .max(60)
+  .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only');
+
+const templateItem = z
+  .object({
+    key: itemKey,
+    label: text(200),
+    failureCode: failureCodeRef.nullish().transform((v) => v ?? null),
+    hint: optionalText(1000),
+  })
+  .strict();
+
+const templateItems = z
+  .array(templateItem)
+  .min(1)
+  .max(MAX_ITEMS)
+  .superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.key)) {
+        ctx.addIssue({ code: 'custom', path: [i, 'key'], message: `item key ${item.key} is used twice`, params: { rule: 'unique' } });
+      }
+      seen.add(item.key);
+    });
+  });
+
+export const createTemplateInput = z
+  .object({
+    code: templateCode,
+    name: text(200),
+    kind: z.enum(INSPECTION_KINDS),
+    items: templateItems,
+    active: z.boolean().default(true),
+  })
+  .strict();
+export type CreateTemplateInput = z.input<typeof createTemplateInput>;
+
+/**
+ * `items`, when given, is the whole checklist afterwards. Keys are the identity of an item: keep a
+ * key to keep its meaning; past inspections keep their own copy of each label, so removing or
+ * relabelling an item changes only future inspections.
+ */
+export const updateTemplateInput = z
+  .object({
+    id,
+    code: templateCode.optional(),
+    name: text(200).optional(),
+    kind: z.enum(INSPECTION_KINDS).optional(),
+    items: templateItems.optional(),
+    active: z.boolean().optional(),
+  })
+  .strict();
+export type UpdateTemplateInput = z.input<typeof updateTemplateInput>;
+
+export const getTemplateInput = z.union([z.object({ id }).strict(), z.object({ code: templateCode }).strict()]);
+
+export const listTemplatesInput = z
+  .object({
+    kind: z.enum(INSPECTION_KINDS).optional(),
+    includeInactive: z.boolean().default(false),
+  })
+  .strict();
+
+export interface TemplateItem {
+  key: string;
+  label: string;
+  /** The catalog code a failed answer raises a failure report with (null: an action only). */
+  failureCode: string | null;
+  hint: string | null;
+}
+
+export interface InspectionTemplate {
+  id: number;
+  code: string;
+  name: string;
+  kind: InspectionKind;
+  items: TemplateItem[];
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---- inspections -------------------------------------------------------------------------
+
+const assetNumber = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .transform((v) => v.toUpperCase());
+
+/** Only a failed item says what failed: a code, severity or cavity on a pass or n.a. is a mistake. */
+const itemResult = z
+  .object({
+    itemKey: z.string().trim().min(1).max(60),
+    result: z.enum(RESULTS),
+    note: optionalText(2000),
+    failureCode: failureCodeRef.nullish().transform((v) => v ?? null),
+    severity: z.enum(SEVERITIES).nullish().transform((v) => v ?? null),
+    cavity: z.number().int().min(1).max(512).nullish().transform((v) => v ?? null),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.result === 'fail') return;
+    for (const field of ['failureCode', 'severity', 'cavity'] as const) {
+      if (r[field] !== null) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `only a failed item names a ${field}`, params: { rule: 'only_on_fail' } });
+      }
+    }
+  });
+
+const sparePart = z
+  .object({
+    partNumber: text(80),
+    description: optionalText(200),
+    // Grease and fluids are used by the litre or kilo: fractions are fine, nothing or less is not.
+    quantity: z.number().positive().max(1_000_000),
+  })
+  .strict();
+
+/** Money with at most two decimals (a float like 12.3 * 100 is 1230.0000000000002: compare, not test). */
+const cost = z
+  .number()
+  .min(0)
+  .max(9_999_999_999.99)
+  .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, { message: 'at most 2 decimals', params: { rule: 'two_decimals' } });
+
+export const recordInspectionInput = z
+  .object({
+    toolId: id.optional(),
+    assetNumber: assetNumber.optional(),
+    templateId: id.optional(),
+    templateCode: templateCode.optional(),
+    kind: z.enum(INSPECTION_KINDS).optional(),
+    performedAt: pastTimestamp.optional(),
+    results: z.array(itemResult).min(1).max(MAX_ITEMS),
+    findings: optionalText(4000),
+    spareParts: z.array(sparePart).max(100).default([]),
+    minutesSpent: z.number().int().min(0).max(1440).nullish().transform((v) => v ?? null),
+    cost: cost.nullish().transform((v) => v ?? null),
+    pmPlanId: id.nullish().transform((v) => v ?? null),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const oneOf = (a: 'toolId' | 'templateId', b: 'assetNumber' | 'templateCode') => {
+      if ((v[a] === undefined) === (v[b] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [a], message: `give either ${a} or ${b}, exactly one`, params: { rule: 'one_of' } });
+      }
+    };
+    oneOf('toolId', 'assetNumber');
+    oneOf('templateId', 'templateCode');
+  });
+export type RecordInspectionInput = z.input<typeof recordInspectionInput>;
+
+export const getInspectionInput = z.object({ id }).strict();
+
+export const listInspectionsInput = z
+  .object({
+    toolId: id.optional(),
+    kind: z.enum(INSPECTION_KINDS).optional(),
+    outcome: z.enum(['pass', 'fail']).optional(),
+    /** performedAt ≥ from */
+    from: timestamp.optional(),
+    /** performedAt ≤ to */
+    to: timestamp.optional(),
+    ...pagination,
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.from && v.to && v.from > v.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from', params: { rule: 'after_from' } });
+  });
+export type ListInspectionsInput = z.input<typeof listInspectionsInput>;
+
+export interface SparePart {
+  partNumber: string;
+  description: string | null;
+  quantity: number;
+}
+
+export interface InspectionResult {
+  itemKey: string;
+  /** The label as it read when the inspection was done. */
+  label: string;
+  result: ItemResult;
+  note: string | null;
+  failureReportId: number | null;
+}
+
+export interface Inspection {
+  id: number;
+  toolId: number;
+  assetNumber: string;
+  templateId: number;
+  templateCode: string;
+  pmPlanId: number | null;
+  kind: InspectionKind;
+  outcome: 'pass' | 'fail';
+  performedAt: string;
+  /** Actor id (users.id or 'system'). */
+  performedBy: string;
+  /** The tool's lifetime shots when the inspection was recorded. */
+  lifetimeShots: number;
+  findings: string | null;
+  spareParts: SparePart[];
+  minutesSpent: number | null;
+  cost: number | null;
+  results: InspectionResult[];
+  /** What the failed items raised, in checklist order. */
+  failureReportIds: number[];
+  actionIds: number[];
+  createdAt: string;
+}
