@@ -3,6 +3,7 @@ import * as m001 from './001_registry';
 import * as m002 from './002_pm_and_shots';
 import * as m003 from './003_inspections_failures_actions';
 import * as m004 from './004_photos_audit_outbox';
+import * as m005 from './005_list_indexes';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '002_pm_and_shots': m002,
   '003_inspections_failures_actions': m003,
   '004_photos_audit_outbox': m004,
+  '005_list_indexes': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -143,7 +143,7 @@ function likePattern(q: string): string {
 }
 
 /**
- * Tools by status, customer and free text (asset number, name, part numbers), by asset number.
+ * Tools by status, customer and free text (words found in asset number, name, part numbers), by asset number.
  * Retired tools only appear when asked for by status or `includeRetired`.
  */
 export async function listTools(db: Knex, actor: Actor, input: unknown): Promise<Page<Tool>> {
@@ -153,14 +153,9 @@ export async function listTools(db: Knex, actor: Actor, input: unknown): Promise
     if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
     else if (!v.includeRetired) q.whereNot('t.status', 'retired');
     if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
-    if (v.q) {
-      const pattern = likePattern(v.q);
-      q.where((w) =>
-        w
-          .whereRaw('t.asset_number ILIKE ?', [pattern])
-          .orWhereRaw('t.name ILIKE ?', [pattern])
-          .orWhereRaw('t.part_numbers::text ILIKE ?', [pattern]),
-      );
+    // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
+    for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
+      q.whereRaw('t.search_text LIKE ?', [likePattern(word)]);
     }
     return q;
   };

@@ -154,6 +154,9 @@ for (const backend of backends) {
       assert.equal((await listTools(db, technician, { q: 'bezel' })).total, 6);
       assert.equal((await listTools(db, technician, { q: 'PN-11' })).total, 1);
       assert.equal((await listTools(db, technician, { q: 'm-2012' })).total, 1);
+      // Several words: each must appear (in any of asset number, name, part numbers).
+      assert.deepEqual((await listTools(db, technician, { q: 'cap 12' })).items.map((t) => t.assetNumber), ['M-2012']);
+      assert.equal((await listTools(db, technician, { q: '  BEZEL   pn-1 ' })).total, 2);
       // LIKE wildcards in the search text are literal.
       assert.equal((await listTools(db, technician, { q: '100%' })).total, 6);
       assert.equal((await listTools(db, technician, { q: '_' })).total, 0);
