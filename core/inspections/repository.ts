@@ -96,14 +96,16 @@ export function inspectionQuery(db: Queryable) {
     .select('i.*', 't.asset_number', 'tp.code as template_code', 'tp.items as template_items');
 }
 
-/** Attach results and the actions / failure reports each inspection raised, with three extra queries. */
+/**
+ * Attach results and the actions each inspection raised, with two extra queries. The failure
+ * reports it raised are the ones its answers link to (no look-up in failure_reports needed).
+ */
 export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): Promise<Inspection[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [results, actions, failures] = await Promise.all([
+  const [results, actions] = await Promise.all([
     db('inspection_results').whereIn('inspection_id', ids) as Promise<ResultRow[]>,
     db('actions').whereIn('inspection_id', ids).orderBy('id').select('id', 'inspection_id') as Promise<{ id: number; inspection_id: number }[]>,
-    db('failure_reports').whereIn('inspection_id', ids).orderBy('id').select('id', 'inspection_id') as Promise<{ id: number; inspection_id: number }[]>,
   ]);
   const group = <T extends { inspection_id: number }>(list: T[]) => {
     const by = new Map<number, T[]>();
@@ -112,12 +114,20 @@ export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): 
   };
   const resultsBy = group(results);
   const actionsBy = group(actions);
-  const failuresBy = group(failures);
   return rows.map((row) => {
     const spareParts = json(row.spare_parts);
     // Results show in the checklist's order; items removed from the template since come last.
     const order = new Map(json(row.template_items).map((item, i) => [item.key, i]));
     const rank = (key: string) => order.get(key) ?? Number.MAX_SAFE_INTEGER;
+    const results = [...(resultsBy.get(row.id) ?? [])]
+      .sort((a, b) => rank(a.item_key) - rank(b.item_key) || a.item_key.localeCompare(b.item_key))
+      .map((r): InspectionResult => ({
+        itemKey: r.item_key,
+        label: r.label,
+        result: r.result,
+        note: r.note,
+        failureReportId: r.failure_report_id,
+      }));
     return {
       id: row.id,
       toolId: row.tool_id,
@@ -134,16 +144,8 @@ export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): 
       spareParts: spareParts.map((p) => ({ partNumber: p.partNumber, description: p.description ?? null, quantity: Number(p.quantity) })),
       minutesSpent: row.minutes_spent,
       cost: num(row.cost),
-      results: [...(resultsBy.get(row.id) ?? [])]
-        .sort((a, b) => rank(a.item_key) - rank(b.item_key) || a.item_key.localeCompare(b.item_key))
-        .map((r): InspectionResult => ({
-          itemKey: r.item_key,
-          label: r.label,
-          result: r.result,
-          note: r.note,
-          failureReportId: r.failure_report_id,
-        })),
-      failureReportIds: (failuresBy.get(row.id) ?? []).map((f) => f.id),
+      results,
+      failureReportIds: results.flatMap((r) => (r.failureReportId === null ? [] : [r.failureReportId])),
       actionIds: (actionsBy.get(row.id) ?? []).map((a) => a.id),
       createdAt: iso(row.created_at)!,
     };
