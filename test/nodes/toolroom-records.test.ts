@@ -103,6 +103,11 @@ for (const backend of nodeBackends) {
       assert.deepEqual([reported.component], ['cooling'], 'component from the catalog code');
       const open = (await call('failure', 'list', { toolId, status: ['open', 'investigating'] })).output!.payload as { total: number };
       assert.equal(open.total, 2);
+      const catalog = (await call('failure', 'catalog', {})).output!.payload as { component: string; codes: { code: string }[] }[];
+      assert.equal(catalog[0].component, 'ejector_system', 'grouped by component in the fixed order');
+      assert.ok(catalog.find((g) => g.component === 'cooling')!.codes.some((c) => c.code === 'CL-WATER-LEAK'));
+      const code = (await call('failure', 'code', { code: 'ej-pin-broken' })).output!.payload as { component: string };
+      assert.equal(code.component, 'ejector_system');
 
       const [actionId] = inspection.actionIds;
       const assigned = (await call('action', 'assign', { id: actionId, assigneeId: tina.id }, erik)).output!.payload as { assigneeId: number };
@@ -140,7 +145,7 @@ for (const backend of nodeBackends) {
       assertCaught(await call('action', 'create', { toolId, title: 'x', dueDate: '2001-01-01' }), 'validation', 'dueDate', 'not_in_past');
       // not_found
       assertCaught(await call('inspection', 'template', { code: 'no-such' }), 'not_found');
-      assertCaught(await call('failure', 'report', { toolId, failureCode: 'XX-NOPE' }), 'not_found', 'failureCode');
+      assertCaught(await call('failure', 'report', { toolId, failureCode: 'XX-NOPE' }), 'validation', 'failureCode');
       assertCaught(await call('action', 'get', { id: 999 }), 'not_found', 'id', 'exists');
       // forbidden: a technician triaging, or working someone else's action
       assertCaught(await call('failure', 'triage', { id: 1, status: 'investigating' }, tina), 'forbidden', '', 'permission');
