@@ -127,6 +127,16 @@ export async function drainOnce(db: Knex, target: InfluxTarget, opts: DrainOptio
   return result;
 }
 
+/**
+ * Delete rows sent before `before`: the readings themselves stay in shot_readings, and on a Pi the
+ * outbox would otherwise grow by every reading forever. Unsent and parked rows are never touched.
+ */
+export async function pruneSent(db: Knex, before: Date): Promise<number> {
+  // Counted in SQL: the two drivers report a DELETE's row count differently.
+  const { rows } = await db.raw('WITH gone AS (DELETE FROM outbox WHERE topic = ? AND sent_at < ? RETURNING 1) SELECT count(*) AS n FROM gone', [SHOTS_TOPIC, before]);
+  return Number(rows[0].n);
+}
+
 export type DrainerState = 'connecting' | 'idle' | 'error' | 'stopped';
 
 export interface DrainerStatus {
@@ -147,6 +157,8 @@ export interface DrainerOptions extends DrainOptions {
   /** Backoff after a failure: doubles from min to max. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Sent rows are kept this long (default 7 days), then pruned when idle, at most once an hour. */
+  keepSentMs?: number;
   /** Told of every change of state (for a config node's status). */
   onStatus?: (status: DrainerStatus) => void;
 }
@@ -173,6 +185,8 @@ export function startDrainer(options: DrainerOptions): Drainer {
   const pollMs = options.pollMs ?? 1000;
   const minBackoff = options.minBackoffMs ?? 500;
   const maxBackoff = options.maxBackoffMs ?? 60_000;
+  const keepSent = options.keepSentMs ?? 7 * 86_400_000;
+  let prunedAt = 0;
   const abort = new AbortController();
   const status: DrainerStatus = { state: 'connecting', sent: 0, lastError: null, retryInMs: null };
   let databaseReady = false;
@@ -224,6 +238,10 @@ export function startDrainer(options: DrainerOptions): Drainer {
         const r = await once();
         failures = 0;
         set({ state: 'idle', sent: status.sent + r.sent, lastError: null, retryInMs: null });
+        if (Date.now() - prunedAt > Math.min(3_600_000, keepSent)) {
+          prunedAt = Date.now();
+          await pruneSent(options.db, new Date(prunedAt - keepSent));
+        }
         if (!stopped) await sleep(pollMs);
       } catch (err) {
         if (stopped) break;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { drainOnce, startDrainer, backoffMs, type Drainer, type DrainerStatus } from '../../core/outbox/drainer';
+import { drainOnce, pruneSent, startDrainer, backoffMs, type Drainer, type DrainerStatus } from '../../core/outbox/drainer';
 import { createDatabase, InfluxError, parseInfluxUrl, query, writeLines, type InfluxTarget } from '../../core/outbox/influx';
 import { escapeTag, nanoseconds, shotLine } from '../../core/outbox/lineProtocol';
 import { enqueueShots, SHOTS_REJECTED_TOPIC, type ShotPoint } from '../../core/outbox/shots';
@@ -247,6 +247,24 @@ for (const backend of backends) {
       assert.equal(rows[0].sent_at, null);
       assert.match(rows[0].last_error, /HTTP 400/);
       assert.equal((await influxTotals(target)).n, 1999);
+    });
+
+    it('prunes sent rows after they were kept a while, never unsent or parked ones', async () => {
+      const target = freshTarget();
+      await createDatabase(target);
+      await enqueue(db, points(30));
+      assert.equal((await drainOnce(db, target)).sent, 30);
+      await enqueue(db, points(40).slice(30));
+      await db('outbox').whereIn('id', [31, 32]).update({ topic: SHOTS_REJECTED_TOPIC });
+      await db('outbox').where('id', '<=', 20).update({ sent_at: new Date(Date.now() - 10 * 86_400_000) });
+      assert.equal(await pruneSent(db, new Date(Date.now() - 7 * 86_400_000)), 20);
+      assert.equal(await unsentRows(db), 8);
+      assert.equal(await db('outbox').count({ n: '*' }).then((r) => Number(r[0].n)), 20);
+      // A drainer keeping sent rows 0 ms prunes what it sent as soon as it is idle.
+      const drainer = startDrainer({ db, url: urlOf(target), pollMs: 20, keepSentMs: 0 });
+      await waitFor(async () => Number((await db('outbox').count({ n: '*' }))[0].n) === 2);
+      await drainer.stop();
+      assert.deepEqual((await db('outbox').select('topic')).map((r) => r.topic), [SHOTS_REJECTED_TOPIC, SHOTS_REJECTED_TOPIC]);
     });
 
     it('creates the database when missing and reports a refused write with its status', async () => {
