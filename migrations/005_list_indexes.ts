@@ -8,9 +8,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX inspections_newest_idx ON inspections (performed_at DESC, id DESC)');
   await knex.raw('CREATE INDEX inspections_outcome_newest_idx ON inspections (outcome, performed_at DESC, id DESC)');
   await knex.raw('CREATE INDEX failure_reports_newest_idx ON failure_reports (reported_at DESC, id DESC)');
+  await knex.raw('CREATE INDEX actions_inspection_idx ON actions (inspection_id) WHERE inspection_id IS NOT NULL');
+  await knex.raw('CREATE INDEX actions_failure_report_idx ON actions (failure_report_id) WHERE failure_report_id IS NOT NULL');
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP INDEX actions_failure_report_idx');
+  await knex.raw('DROP INDEX actions_inspection_idx');
   await knex.raw('DROP INDEX failure_reports_newest_idx');
   await knex.raw('DROP INDEX inspections_outcome_newest_idx');
   await knex.raw('DROP INDEX inspections_newest_idx');

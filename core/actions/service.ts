@@ -22,6 +22,7 @@ import {
   type ActionStatus,
   type NewActionValues,
 } from './schema';
+import { fetchPage } from '../db/page';
 
 /** Work is assigned to people: the assignee must be a user who can still log in. */
 async function checkAssignee(trx: Knex.Transaction, userId: number, field = 'assigneeId'): Promise<void> {
@@ -231,12 +232,6 @@ export async function listActions(db: Knex, actor: Actor, input: unknown): Promi
     if (v.overdue !== undefined) q.whereRaw(v.overdue ? OVERDUE_SQL : `NOT ${OVERDUE_SQL}`);
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(actionQuery(db))
-      .orderByRaw(`${OVERDUE_SQL} DESC, a.due_date ASC NULLS LAST, a.id ASC`)
-      .limit(v.limit)
-      .offset(v.offset) as Promise<ActionRow[]>,
-    filter(db('actions as a')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map(toAction), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(actionQuery(db))
+      .orderByRaw(`${OVERDUE_SQL} DESC, a.due_date ASC NULLS LAST, a.id ASC`), filter(db('actions as a')), v, (list: ActionRow[]) => list.map(toAction));
 }

@@ -17,6 +17,7 @@ import {
   type FailureReport,
   type ReportFailureValues,
 } from './schema';
+import { fetchPage } from '../db/page';
 
 /** Action statuses that leave nothing to do: a failure closes only when all its actions are here. */
 const FINISHED_ACTION_STATUSES = ['verified', 'cancelled'];
@@ -152,12 +153,6 @@ export async function listFailures(db: Knex, actor: Actor, input: unknown): Prom
     if (v.to) q.where('f.reported_at', '<=', v.to);
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(reportQuery(db))
-      .orderBy([{ column: 'f.reported_at', order: 'desc' }, { column: 'f.id', order: 'desc' }])
-      .limit(v.limit)
-      .offset(v.offset) as Promise<ReportRow[]>,
-    filter(db('failure_reports as f')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map(toReport), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(reportQuery(db))
+      .orderBy([{ column: 'f.reported_at', order: 'desc' }, { column: 'f.id', order: 'desc' }]), filter(db('failure_reports as f')), v, (list: ReportRow[]) => list.map(toReport));
 }

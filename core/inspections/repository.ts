@@ -103,10 +103,9 @@ export function inspectionQuery(db: Queryable) {
 export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): Promise<Inspection[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [results, actions] = await Promise.all([
-    db('inspection_results').whereIn('inspection_id', ids) as Promise<ResultRow[]>,
-    db('actions').whereIn('inspection_id', ids).orderBy('id').select('id', 'inspection_id') as Promise<{ id: number; inspection_id: number }[]>,
-  ]);
+  // One after the other: inside a transaction both would share one connection.
+  const results: ResultRow[] = await db('inspection_results').whereIn('inspection_id', ids);
+  const actions: { id: number; inspection_id: number }[] = await db('actions').whereIn('inspection_id', ids).orderBy('id').select('id', 'inspection_id');
   const group = <T extends { inspection_id: number }>(list: T[]) => {
     const by = new Map<number, T[]>();
     for (const item of list) by.set(item.inspection_id, [...(by.get(item.inspection_id) ?? []), item]);

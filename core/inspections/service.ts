@@ -21,6 +21,7 @@ import {
   type Severity,
   type TemplateItem,
 } from './schema';
+import { fetchPage } from '../db/page';
 
 type RecordInput = ReturnType<typeof recordInspectionInput.parse>;
 type ResultInput = RecordInput['results'][number];
@@ -210,9 +211,5 @@ export async function listInspections(db: Knex, actor: Actor, input: unknown): P
     if (v.to) q.where('i.performed_at', '<=', v.to);
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(inspectionQuery(db)).orderBy([{ column: 'i.performed_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]).limit(v.limit).offset(v.offset) as Promise<InspectionRow[]>,
-    filter(db('inspections as i')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: await hydrateInspections(db, rows), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(inspectionQuery(db)).orderBy([{ column: 'i.performed_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]), filter(db('inspections as i')), v, (list: InspectionRow[]) => hydrateInspections(db, list));
 }

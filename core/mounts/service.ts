@@ -14,6 +14,7 @@ import {
   unmountToolInput,
   type Mount,
 } from './schema';
+import { fetchPage } from '../db/page';
 
 type Queryable = Knex | Knex.Transaction;
 type ToolKey = { toolId?: number; assetNumber?: string };
@@ -170,9 +171,5 @@ export async function mountHistory(db: Knex, actor: Actor, input: unknown): Prom
     if (pressId !== undefined) q.where('m.press_id', pressId);
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(mountQuery(db)).orderBy([{ column: 'm.mounted_at', order: 'desc' }, { column: 'm.id', order: 'desc' }]).limit(v.limit).offset(v.offset) as Promise<MountRow[]>,
-    filter(db('tool_mounts as m')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map(toMount), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(mountQuery(db)).orderBy([{ column: 'm.mounted_at', order: 'desc' }, { column: 'm.id', order: 'desc' }]), filter(db('tool_mounts as m')), v, (list: MountRow[]) => list.map(toMount));
 }

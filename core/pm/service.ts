@@ -19,6 +19,7 @@ import {
   type PmTransition,
 } from './schema';
 import { pmStatus, stateUrgencySql, urgency, urgencySql } from './state';
+import { fetchPage } from '../db/page';
 
 type Queryable = Knex | Knex.Transaction;
 
@@ -193,11 +194,7 @@ export async function listPlans(db: Knex, actor: Actor, input: unknown): Promise
     }
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(planQuery(db)).orderBy([{ column: 't.asset_number' }, { column: 'p.name' }, { column: 'p.id' }]).limit(v.limit).offset(v.offset) as Promise<PlanRow[]>,
-    filter(db('pm_plans as p').join('tools as t', 't.id', 'p.tool_id')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map((r) => toPlan(r, now)), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(planQuery(db)).orderBy([{ column: 't.asset_number' }, { column: 'p.name' }, { column: 'p.id' }]), filter(db('pm_plans as p').join('tools as t', 't.id', 'p.tool_id')), v, (list: PlanRow[]) => list.map((r) => toPlan(r, now)));
 }
 
 /**

@@ -7,6 +7,7 @@ import { conflict, notFound } from '../errors';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
+import { fetchPage } from '../db/page';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
 export async function createPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
@@ -83,9 +84,5 @@ export async function listPresses(db: Knex, actor: Actor, input: unknown): Promi
     }
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(pressQuery(db)).orderBy('p.code').limit(v.limit).offset(v.offset) as Promise<PressRow[]>,
-    filter(db('presses as p')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map(toPress), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(pressQuery(db)).orderBy('p.code'), filter(db('presses as p')), v, (list: PressRow[]) => list.map(toPress));
 }

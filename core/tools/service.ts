@@ -14,6 +14,7 @@ import {
   updateToolInput,
   type Tool,
 } from './schema';
+import { fetchPage } from '../db/page';
 
 /** Register a tool (mould) with its cavities. */
 export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -159,9 +160,5 @@ export async function listTools(db: Knex, actor: Actor, input: unknown): Promise
     }
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(toolQuery(db)).orderBy('t.asset_number').limit(v.limit).offset(v.offset) as Promise<ToolRow[]>,
-    filter(db('tools as t')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: await hydrate(db, rows), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(toolQuery(db)).orderBy('t.asset_number'), filter(db('tools as t')), v, (list: ToolRow[]) => hydrate(db, list));
 }

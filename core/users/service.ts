@@ -7,6 +7,7 @@ import { conflict, notFound } from '../errors';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
+import { fetchPage } from '../db/page';
 
 /** Create a user; editor access follows the role unless given. No password yet: login comes later. */
 export async function createUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
@@ -93,9 +94,5 @@ export async function listUsers(db: Knex, actor: Actor, input: unknown): Promise
     }
     return q;
   };
-  const [rows, [{ count }]] = await Promise.all([
-    filter(userQuery(db)).orderBy('username').limit(v.limit).offset(v.offset) as Promise<UserRow[]>,
-    filter(db('users')).count<{ count: string | number }[]>({ count: '*' }),
-  ]);
-  return { items: rows.map(toUser), total: Number(count), limit: v.limit, offset: v.offset };
+  return fetchPage(filter(userQuery(db)).orderBy('username'), filter(db('users')), v, (list: UserRow[]) => list.map(toUser));
 }
