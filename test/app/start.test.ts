@@ -56,7 +56,8 @@ async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Ap
   const deadline = Date.now() + 150000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`start exited with ${proc.exitCode}:\n${out}`);
-    if (out.includes('Toolroom: dashboard')) {
+    // Node-RED answers before its flows have started: wait for both.
+    if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
       const res = await fetch(`${base}/`).catch(() => null);
       if (res?.ok) return app;
     }
@@ -84,13 +85,21 @@ async function getFlows(app: App): Promise<{ rev: string; flows: FlowNode[] }> {
   return (await res.json()) as { rev: string; flows: FlowNode[] };
 }
 
+/** Deploy (full) and wait until the new flows have started: the admin API answers before they do. */
 async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
+  const started = () => app.output().split('Started flows').length - 1;
+  const before = started();
   const res = await fetch(`${app.base}/flows`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
     body: JSON.stringify({ flows, rev }),
   });
   assert.equal(res.status, 200, await res.text());
+  const deadline = Date.now() + 30000;
+  while (started() === before) {
+    if (Date.now() > deadline) throw new Error(`the deployed flows did not start:\n${app.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function post(app: App, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -84,7 +84,10 @@ export function nextMessage(node: TestNode, ms = 10000): Promise<NodeMessage> {
   });
 }
 
-/** Send `msg` into `into` and wait for whichever comes first: a message at `out` or one at `errors` (behind a Catch node). */
+/**
+ * Send `msg` into `into` and wait for whichever comes first: a message at `out` or one at `errors`
+ * (behind a Catch node). One exchange at a time per `out`: a concurrent one would take the same message.
+ */
 export function exchange(
   into: TestNode,
   msg: NodeMessage,

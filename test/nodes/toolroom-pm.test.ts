@@ -88,10 +88,8 @@ for (const backend of nodeBackends) {
 
     it('emits each PM state transition once, one message per plan, when triggered by an inject timestamp', async () => {
       const n = await deploy();
-      const [a, b] = await Promise.all([
-        n.call('create', { toolId, intervalShots: 1000 }),
-        n.call('create', { toolId, intervalShots: 2000, name: 'slides' }),
-      ]).then((r) => r.map((x) => (x.output!.payload as { id: number }).id));
+      const a = ((await n.call('create', { toolId, intervalShots: 1000 })).output!.payload as { id: number }).id;
+      const b = ((await n.call('create', { toolId, intervalShots: 2000, name: 'slides' })).output!.payload as { id: number }).id;
       const trigger = { topic: 'transitions', payload: Date.now() };
 
       assert.deepEqual(await collect(n.pm, trigger, n.out), [], 'nothing is due yet');
