@@ -157,7 +157,9 @@ async function main(): Promise<void> {
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address() as { port: number };
-  const base = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
+  // Bound to every interface, the URL to print is still this machine's.
+  const shown = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
+  const base = `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
   console.log(`Toolroom: Node-RED ${RED.version()} editor    ${base}/`);
   console.log(`Toolroom: dashboard                  ${base}/dashboard`);
 
