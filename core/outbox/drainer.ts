@@ -29,26 +29,35 @@ export interface DrainResult {
   rejected: number;
 }
 
-interface OutboxRow {
-  id: number;
-  /** The line formatted at enqueue time; null for a row written without one (then `payload` is read). */
-  line: string | null;
-  payload: ShotPoint | string | null;
+/** Unsent rows in id order: their ids and lines, index for index. */
+interface Batch {
+  ids: number[];
+  lines: string[];
 }
 
-function lineOf(row: OutboxRow): string {
-  if (row.line) return row.line;
-  return shotLine(typeof row.payload === 'string' ? (JSON.parse(row.payload) as ShotPoint) : row.payload!);
-}
-
-async function unsent(db: Knex, afterId: number, limit: number): Promise<OutboxRow[]> {
-  // Only the ready line travels; the whole payload only for a row that has none.
+/**
+ * The next batch after `afterId`, as one row: the ids and the lines joined by newlines (a line
+ * holds none). Thousands of rows as two values cost the drivers far less than thousands of row
+ * objects. A row without a ready line (not written by enqueueShots) is formatted from its point.
+ */
+async function unsent(db: Knex, afterId: number, limit: number): Promise<Batch> {
   const { rows } = await db.raw(
-    `SELECT id, payload->>'line' AS line, CASE WHEN payload->>'line' IS NULL THEN payload END AS payload
-     FROM outbox WHERE topic = ? AND sent_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+    `SELECT array_agg(id ORDER BY id) AS ids, string_agg(coalesce(line, ''), E'\n' ORDER BY id) AS body
+     FROM (SELECT id, payload->>'line' AS line FROM outbox
+           WHERE topic = ? AND sent_at IS NULL AND id > ? ORDER BY id LIMIT ?) AS next`,
     [SHOTS_TOPIC, afterId, limit],
   );
-  return rows as OutboxRow[];
+  const { ids, body } = rows[0] as { ids: (number | string)[] | null; body: string | null };
+  if (!ids) return { ids: [], lines: [] };
+  const batch = { ids: ids.map(Number), lines: body!.split('\n') };
+  const bare = batch.ids.filter((_, i) => batch.lines[i] === '');
+  if (bare.length) {
+    const points = (await db('outbox').whereIn('id', bare).select('id', 'payload')) as { id: number | string; payload: ShotPoint | string }[];
+    for (const p of points) {
+      batch.lines[batch.ids.indexOf(Number(p.id))] = shotLine(typeof p.payload === 'string' ? (JSON.parse(p.payload) as ShotPoint) : p.payload);
+    }
+  }
+  return batch;
 }
 
 // Ids as an array parameter, never an id range: a row with a smaller id may commit after we read past it.
@@ -66,21 +75,19 @@ async function markFailed(db: Knex, ids: number[], error: string, topic = SHOTS_
  * other line gets written (re-writes overwrite). Other failures throw and the batch stays unsent.
  * Returns the ids parked.
  */
-async function sendBatch(db: Knex, target: InfluxTarget, rows: OutboxRow[], lines: string[], opts: DrainOptions): Promise<number[]> {
+async function sendBatch(db: Knex, target: InfluxTarget, batch: Batch, opts: DrainOptions): Promise<number[]> {
   try {
-    await writeLines(target, lines.join('\n'), opts);
+    await writeLines(target, batch.lines.join('\n'), opts);
     return [];
   } catch (err) {
     if (!(err instanceof InfluxError) || err.status !== 400) throw err;
-    if (rows.length === 1) {
-      await markFailed(db, [rows[0].id], err.message, SHOTS_REJECTED_TOPIC);
-      return [rows[0].id];
+    if (batch.ids.length === 1) {
+      await markFailed(db, batch.ids, err.message, SHOTS_REJECTED_TOPIC);
+      return batch.ids;
     }
-    const half = Math.ceil(rows.length / 2);
-    return [
-      ...(await sendBatch(db, target, rows.slice(0, half), lines.slice(0, half), opts)),
-      ...(await sendBatch(db, target, rows.slice(half), lines.slice(half), opts)),
-    ];
+    const half = Math.ceil(batch.ids.length / 2);
+    const part = (from: number, to?: number) => ({ ids: batch.ids.slice(from, to), lines: batch.lines.slice(from, to) });
+    return [...(await sendBatch(db, target, part(0, half), opts)), ...(await sendBatch(db, target, part(half), opts))];
   }
 }
 
@@ -103,18 +110,18 @@ export async function drainOnce(db: Knex, target: InfluxTarget, opts: DrainOptio
   const marking: Promise<void>[] = [];
   try {
     for (;;) {
-      const rows = await next;
-      if (!rows.length) break;
-      next = quiet(unsent(db, rows[rows.length - 1].id, batchSize));
+      const batch = await next;
+      if (!batch.ids.length) break;
+      next = quiet(unsent(db, batch.ids[batch.ids.length - 1], batchSize));
       let parked: number[];
       try {
-        parked = await sendBatch(db, target, rows, rows.map(lineOf), opts);
+        parked = await sendBatch(db, target, batch, opts);
       } catch (err) {
-        await markFailed(db, rows.map((r) => r.id), (err as Error).message);
+        await markFailed(db, batch.ids, (err as Error).message);
         throw err;
       }
       // Parked rows already left the topic; marking them sent as well would hide them.
-      const ids = rows.map((r) => r.id).filter((id) => !parked.includes(id));
+      const ids = parked.length ? batch.ids.filter((id) => !parked.includes(id)) : batch.ids;
       if (marking.length >= MARKS_IN_FLIGHT) await marking.shift();
       marking.push(quiet(markSent(db, ids)));
       result.sent += ids.length;
