@@ -44,6 +44,50 @@ describe('node assets', () => {
         if (isRecord()) assert.match(h, /type:\s*'toolroom-config',\s*required:\s*true/);
       });
 
+      it('has editor script that parses', () => {
+        const scripts = [...html().matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+        assert.ok(scripts.length > 0);
+        for (const src of scripts) assert.doesNotThrow(() => new Function('RED', '$', src), 'the editor script is valid JavaScript');
+      });
+
+      /** Run the editor script against a stand-in RED and return what it registered. */
+      function definition(): { defaults: Record<string, { value: unknown; required?: boolean; validate?: (this: object, v: unknown) => unknown }> } {
+        const src = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html())![1];
+        let def: unknown;
+        const RED = { nodes: { registerType: (t: string, d: unknown) => t === type && (def = d) }, validators: {} };
+        new Function('RED', '$', src)(RED, () => ({}));
+        return def as ReturnType<typeof definition>;
+      }
+
+      it('validates its form: operations offered are the ones accepted', () => {
+        if (!isRecord()) return;
+        const d = definition();
+        const node = { _: (k: string) => k };
+        const offered = [...html().matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]);
+        assert.equal(offered[0], '', '"from msg.topic" comes first');
+        for (const op of offered) assert.equal(d.defaults.operation.validate!.call(node, op), true, op);
+        assert.equal(d.defaults.operation.validate!.call(node, 'bogus'), `${type}.errors.operation`);
+        assert.equal(d.defaults.operation.value, '');
+        assert.equal(d.defaults.config.required, true);
+        // The runtime serves exactly the operations the editor offers.
+        const runtime = fs.readFileSync(path.join(root, 'nodes', `${type}.ts`), 'utf8');
+        const ops = /operations:\s*\{([\s\S]*?)\}/.exec(runtime)![1].match(/\b([a-z]+):/g)!.map((k) => k.slice(0, -1));
+        assert.deepEqual([...ops].sort(), offered.slice(1).sort());
+      });
+
+      it('validates its form: a config names its database', () => {
+        if (type !== 'toolroom-config') return;
+        const d = definition();
+        const node = (backend: string) => ({ _: (k: string) => k, backend });
+        assert.equal(d.defaults.backend.value, 'env');
+        assert.equal(d.defaults.dataDir.validate!.call(node('pglite'), ' '), 'toolroom-config.errors.dataDir');
+        assert.equal(d.defaults.dataDir.validate!.call(node('pglite'), '${TOOLROOM_DATA_DIR}/pglite'), true);
+        assert.equal(d.defaults.dataDir.validate!.call(node('env'), ''), true, 'no directory needed from the environment');
+        assert.equal(d.defaults.backend.validate!.call(node('mysql'), 'mysql'), 'toolroom-config.errors.backend');
+        assert.equal(d.defaults.influxUrl.validate!.call(node('env'), 'ftp://x'), 'toolroom-config.errors.influxUrl');
+        for (const ok of ['', '${INFLUX_URL}', 'http://127.0.0.1:8086/toolroom']) assert.equal(d.defaults.influxUrl.validate!.call(node('env'), ok), true, ok);
+      });
+
       it('has every message the editor and the status use', () => {
         const m = messages();
         assert.ok(m[type], `messages under "${type}"`);
