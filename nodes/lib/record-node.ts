@@ -91,6 +91,8 @@ export function registerRecordNode(RED: NodeAPI, spec: RecordNodeSpec): void {
   function start(node: RecordNode, def: RecordNodeDef) {
     node.config = (def.config ? (RED.nodes.getNode(def.config) as ToolroomConfigNode | null) : null) ?? null;
     const fixed = def.operation || undefined;
+    // The last outcome wins over the opening's: a message can finish before the "ready" arrives.
+    let handled = false;
 
     if (!node.config) {
       node.status({ fill: 'red', shape: 'ring', text: t('noConfig') });
@@ -99,8 +101,8 @@ export function registerRecordNode(RED: NodeAPI, spec: RecordNodeSpec): void {
       config.register(node);
       node.status({ fill: 'yellow', shape: 'ring', text: t('connecting') });
       config.database().then(
-        () => node.status({ fill: 'grey', shape: 'dot', text: t('ready') }),
-        () => node.status({ fill: 'red', shape: 'ring', text: t('unavailable') }),
+        () => handled || node.status({ fill: 'grey', shape: 'dot', text: t('ready') }),
+        () => handled || node.status({ fill: 'red', shape: 'ring', text: t('unavailable') }),
       );
     }
 
@@ -117,6 +119,7 @@ export function registerRecordNode(RED: NodeAPI, spec: RecordNodeSpec): void {
         return spec.operations[op](db, actor, trigger ? undefined : msg.payload);
       })().then(
         (result) => {
+          handled = true;
           if (spec.splitResults?.includes(op) && Array.isArray(result)) {
             send([result.map((item) => ({ ...msg, payload: item }))]);
             node.status({ fill: 'green', shape: 'dot', text: t('sent', { operation: op, count: result.length }) });
@@ -132,6 +135,7 @@ export function registerRecordNode(RED: NodeAPI, spec: RecordNodeSpec): void {
           done();
         },
         (err: Error) => {
+          handled = true;
           const code = (err as { code?: unknown }).code ?? 'error';
           node.status({ fill: 'red', shape: 'ring', text: t('error', { operation: op || '?', code }) });
           done(err);
