@@ -31,7 +31,9 @@ export const pagination = {
 
 export interface Page<T> {
   items: T[];
+  /** Matching records, counted up to COUNT_CAP (core/db/page.ts); `totalCapped` when there are more. */
   total: number;
+  totalCapped: boolean;
   limit: number;
   offset: number;
 }

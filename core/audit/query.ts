@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { iso } from '../db/transaction';
+import { fetchPage } from '../db/page';
 import { parse, pagination, timestamp, type Page } from '../validate';
 
 interface AuditRow {
@@ -53,10 +54,8 @@ export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): P
     if (v.to) q.where('at', '<=', v.to);
     return q;
   };
-  const rows: AuditRow[] = await filter(db('audit_events')).orderBy('id', 'desc').limit(v.limit).offset(v.offset);
-  const [{ count }] = await filter(db('audit_events')).count<{ count: string | number }[]>({ count: '*' });
-  return {
-    items: rows.map((r) => ({
+  return fetchPage(filter(db('audit_events')).orderBy('id', 'desc'), filter(db('audit_events')), v, (rows: AuditRow[]) =>
+    rows.map((r) => ({
       id: Number(r.id),
       at: iso(r.at)!,
       actor: { id: r.actor_id, name: r.actor_name, role: r.actor_role, via: r.via },
@@ -66,8 +65,5 @@ export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): P
       before: r.before,
       after: r.after,
     })),
-    total: Number(count),
-    limit: v.limit,
-    offset: v.offset,
-  };
+  );
 }

@@ -2,8 +2,14 @@ import type { Knex } from 'knex';
 import type { Page } from '../validate';
 
 /**
+ * Lists count their matches up to this many. Counting 100,000 inspections exactly costs more than
+ * the page itself, and nobody pages past 10,000 on a tablet: beyond it, `totalCapped` says "more".
+ */
+export const COUNT_CAP = 10_000;
+
+/**
  * One page of a list: the rows of `rows` (filtered and ordered) cut to the page, and the total
- * that `count` (the same filter, no order) finds. Both queries run at once on the pool.
+ * that `count` (the same filter, no order) finds, up to COUNT_CAP. Both queries run at once on the pool.
  */
 export async function fetchPage<Row, T>(
   rows: Knex.QueryBuilder,
@@ -11,9 +17,17 @@ export async function fetchPage<Row, T>(
   page: { limit: number; offset: number },
   toItems: (rows: Row[]) => T[] | Promise<T[]>,
 ): Promise<Page<T>> {
-  const [list, [{ count: total }]] = await Promise.all([
+  const matches = count.clearSelect().select(count.client.raw('1')).limit(COUNT_CAP + 1).as('matches');
+  const [list, [{ count: found }]] = await Promise.all([
     rows.limit(page.limit).offset(page.offset) as Promise<Row[]>,
-    count.count<{ count: string | number }[]>({ count: '*' }),
+    count.client.queryBuilder().from(matches).count({ count: '*' }) as Promise<{ count: string | number }[]>,
   ]);
-  return { items: await toItems(list), total: Number(total), limit: page.limit, offset: page.offset };
+  const total = Number(found);
+  return {
+    items: await toItems(list),
+    total: Math.min(total, COUNT_CAP),
+    totalCapped: total > COUNT_CAP,
+    limit: page.limit,
+    offset: page.offset,
+  };
 }

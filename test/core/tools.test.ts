@@ -4,6 +4,7 @@ import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
 import { rejects } from '../helpers/expect';
 import { engineer, technician } from '../helpers/actors';
 import type { Db } from '../../core/db/connect';
+import { COUNT_CAP } from '../../core/db/page';
 
 const valid = {
   assetNumber: 'm-1001',
@@ -160,6 +161,7 @@ for (const backend of backends) {
       // LIKE wildcards in the search text are literal.
       assert.equal((await listTools(db, technician, { q: '100%' })).total, 6);
       assert.equal((await listTools(db, technician, { q: '_' })).total, 0);
+      assert.equal(page.totalCapped, false);
       await rejects(listTools(db, technician, { limit: 0 }), 'validation', 'limit');
       await rejects(listTools(db, technician, { status: 'broken' }), 'validation', 'status');
     });
@@ -182,6 +184,17 @@ for (const backend of backends) {
       assert.equal(events[1].before.location, 'Rack A3');
       assert.equal(events[1].after.location, 'Rack Z9');
       assert.equal(events[2].after.status, 'retired');
+    });
+
+    it('counts matches up to the cap and says when there are more', async () => {
+      await db.raw(`INSERT INTO tools (asset_number, name, cavity_count)
+        SELECT 'C-' || i, 'Cap ' || i, 1 FROM generate_series(1, ${COUNT_CAP + 5}) AS i`);
+      const page = await listTools(db, technician, { q: 'cap', limit: 3 });
+      assert.equal(page.items.length, 3);
+      assert.equal(page.total, COUNT_CAP);
+      assert.equal(page.totalCapped, true);
+      const few = await listTools(db, technician, { q: 'C-1000', limit: 3 });
+      assert.deepEqual([few.total, few.totalCapped], [7, false]); // C-1000, C-10000..C-10005
     });
 
     it('reports not_found for an unknown tool by id or asset number', async () => {
