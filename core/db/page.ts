@@ -31,3 +31,8 @@ export async function fetchPage<Row, T>(
     offset: page.offset,
   };
 }
+
+/** `%text%` for LIKE / ILIKE with the wildcards in `text` escaped: a search for "50%" finds "50%", not everything. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
+import { assetNumber } from '../tools/schema';
 
 export const INSPECTION_KINDS = ['post_run', 'preventive'] as const;
 export type InspectionKind = (typeof INSPECTION_KINDS)[number];
@@ -106,13 +107,6 @@ export interface InspectionTemplate {
 }
 
 // ---- inspections -------------------------------------------------------------------------
-
-const assetNumber = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .transform((v) => v.toUpperCase());
 
 /** Only a failed item says what failed: a code, severity or cavity on a pass or n.a. is a mistake. */
 const itemResult = z

@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { id, optionalText, pastTimestamp, pagination, text, timestamp } from '../validate';
 import { DEFAULT_WARNING_PERCENT, PM_STATES, type PmState, type PmStatus } from './state';
-
-// Only a lookup key here: the asset number's own rules live in core/tools.
-const assetNumber = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .transform((v) => v.toUpperCase());
+import { assetNumber } from '../tools/schema';
 
 const intervalShots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** Ten years: a calendar interval longer than that is a typo for shots. */

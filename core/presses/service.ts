@@ -7,7 +7,7 @@ import { conflict, notFound } from '../errors';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
-import { fetchPage } from '../db/page';
+import { containsPattern, fetchPage } from '../db/page';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
 export async function createPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
@@ -77,7 +77,7 @@ export async function listPresses(db: Knex, actor: Actor, input: unknown): Promi
   const filter = (q: Knex.QueryBuilder) => {
     if (!v.includeInactive) q.where('p.active', true);
     if (v.q) {
-      const pattern = `%${v.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(v.q);
       q.where((w) =>
         w.whereRaw('p.code ILIKE ?', [pattern]).orWhereRaw('p.name ILIKE ?', [pattern]).orWhereRaw('p.location ILIKE ?', [pattern]),
       );

@@ -8,7 +8,7 @@ export const SETTABLE_STATUSES = ['in_store', 'in_maintenance', 'at_toolmaker'] 
 
 export const MAX_CAVITIES = 512;
 
-const assetNumber = z
+export const assetNumber = z
   .string()
   .trim()
   .min(1)

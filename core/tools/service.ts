@@ -14,7 +14,7 @@ import {
   updateToolInput,
   type Tool,
 } from './schema';
-import { fetchPage } from '../db/page';
+import { containsPattern, fetchPage } from '../db/page';
 
 /** Register a tool (mould) with its cavities. */
 export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -138,11 +138,6 @@ export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<T
   return tool;
 }
 
-/** Escape LIKE wildcards so a search for "50%" finds "50%", not everything. */
-function likePattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /**
  * Tools by status, customer and free text (words found in asset number, name, part numbers), by asset number.
  * Retired tools only appear when asked for by status or `includeRetired`.
@@ -156,7 +151,7 @@ export async function listTools(db: Knex, actor: Actor, input: unknown): Promise
     if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
     // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
     for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
-      q.whereRaw('t.search_text LIKE ?', [likePattern(word)]);
+      q.whereRaw('t.search_text LIKE ?', [containsPattern(word)]);
     }
     return q;
   };
