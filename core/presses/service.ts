@@ -8,6 +8,7 @@ import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
 import { containsPattern, fetchPage } from '../db/page';
+import { changedColumns } from '../db/patch';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
 export async function createPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
@@ -49,12 +50,7 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
     if (v.active === false && before.tool) {
       throw conflict(`press ${before.code} holds tool ${before.tool.assetNumber}: unmount it first`, 'active', 'not_mounted');
     }
-    const patch: Record<string, unknown> = { updated_at: trx.fn.now() };
-    for (const [key, column] of Object.entries(COLUMNS)) {
-      const value = (v as Record<string, unknown>)[key];
-      if (value !== undefined) patch[column] = value;
-    }
-    await trx('presses').where('id', v.id).update(patch);
+    await trx('presses').where('id', v.id).update({ ...changedColumns(v, COLUMNS), updated_at: trx.fn.now() });
     const after = (await findPress(trx, { id: v.id }))!;
     await recordAudit(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before, after });
     return after;

@@ -15,6 +15,7 @@ import {
   type Tool,
 } from './schema';
 import { containsPattern, fetchPage } from '../db/page';
+import { changedColumns } from '../db/patch';
 
 /** Register a tool (mould) with its cavities. */
 export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -91,11 +92,7 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (tooHigh >= 0) {
       throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
     }
-    const patch: Record<string, unknown> = { version: before.version + 1, updated_at: trx.fn.now() };
-    for (const [key, column] of Object.entries(COLUMNS)) {
-      const value = (v as Record<string, unknown>)[key];
-      if (value !== undefined) patch[column] = value;
-    }
+    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), version: before.version + 1, updated_at: trx.fn.now() };
     if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
     await trx('tools').where('id', v.id).update(patch);
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
