@@ -36,13 +36,26 @@ export interface ToolroomConfigNode extends Node<ToolroomConfigCredentials> {
   deregister(user: Node, done: () => void): void;
   /** The shared database, open and migrated. */
   database(): Promise<Db>;
-  /** InfluxDB connection, or null when none is configured. */
+  /** InfluxDB connection, or null when none is configured (the setting, else INFLUX_URL). */
   influx(): InfluxSettings | null;
+  /** New outbox rows were committed: the InfluxDB drainer (if any) sends them now. */
+  outboxChanged(): void;
   /** The database as people may read it: no password. */
   readonly describe: string;
 }
 
 export const DEFAULT_DATA_DIR = '${TOOLROOM_DATA_DIR}/pglite';
+
+/**
+ * The InfluxDB a config names: its setting (`${NAME}` expanded), else INFLUX_URL from the
+ * environment; null for none. Credentials come from the node's credential store.
+ */
+export function influxOf(def: ToolroomConfigDef, credentials: ToolroomConfigCredentials, env: NodeJS.ProcessEnv = process.env): InfluxSettings | null {
+  const url = (expandEnv(def.influxUrl?.trim() ?? '', env).trim() || env.INFLUX_URL?.trim()) ?? '';
+  if (!url) return null;
+  const { influxUsername: username, influxPassword: password } = credentials;
+  return { url, username: username || undefined, password: password || undefined };
+}
 
 /** The database a config names. A server source without a URL is a configuration error naming `url`. */
 export function targetOf(def: ToolroomConfigDef, credentials: ToolroomConfigCredentials): DatabaseTarget {
