@@ -4,6 +4,7 @@ import * as m002 from './002_pm_and_shots';
 import * as m003 from './003_inspections_failures_actions';
 import * as m004 from './004_photos_audit_outbox';
 import * as m005 from './005_list_indexes';
+import * as m007 from './007_accounts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '003_inspections_failures_actions': m003,
   '004_photos_audit_outbox': m004,
   '005_list_indexes': m005,
+  '007_accounts': m007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,8 +8,9 @@ import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
 import { fetchPage } from '../db/page';
+import { revokeUserSessions } from '../accounts/repository';
 
-/** Create a user; editor access follows the role unless given. No password yet: login comes later. */
+/** Create a user; editor access follows the role unless given. The password is set with setPassword (core/accounts). */
 export async function createUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
   authorize(actor, 'user.manage');
   const v = parse(createUserInput, input);
@@ -33,6 +34,7 @@ export async function createUser(db: Knex, actor: Actor, input: unknown): Promis
  * Change a user's display name, role, editor access or whether they are active.
  * Editor access that was the old role's default follows a role change; a deliberate choice stays.
  * The last active admin can be neither demoted nor deactivated: nobody could manage users after.
+ * Deactivating a user ends all their login sessions in the same transaction.
  */
 export async function updateUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
   authorize(actor, 'user.manage');
@@ -68,6 +70,11 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
     });
     const after = (await findUser(trx, { id: v.id }))!;
     await recordAudit(trx, actor, { action: 'user.update', entity: 'user', entityId: v.id, before, after });
+    // Disabling a user ends their sessions with the same commit: no request gets through after it.
+    if (before.active && !active) {
+      const revoked = await revokeUserSessions(trx, v.id, 'user_disabled', new Date());
+      if (revoked) await recordAudit(trx, actor, { action: 'session.revoke_all', entity: 'user', entityId: v.id, after: { revoked } });
+    }
     return after;
   });
 }

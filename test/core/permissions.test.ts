@@ -17,22 +17,25 @@ const engineerOnly: Operation[] = [
 ];
 const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
+// Every user manages their own API tokens and login sessions (issue 5); admins everyone's.
+const ownForUsers: Operation[] = ['token.manage', 'session.manage'];
 
 const actor = (role: Actor['role'], id = '7'): Actor => ({ id, name: role, role });
 
 describe('permission table', () => {
   it('covers exactly the operations the roles are described with', () => {
-    assert.deepEqual([...OPERATIONS].sort(), [...new Set([...technician, ...engineerOnly, ...adminOnly])].sort());
+    assert.deepEqual([...OPERATIONS].sort(), [...new Set([...technician, ...engineerOnly, ...adminOnly, ...ownForUsers])].sort());
   });
 
   for (const op of OPERATIONS) {
-    it(`${op}: technician ${technician.includes(op) ? (ownOnly.includes(op) ? 'own' : 'yes') : 'no'}, engineer ${adminOnly.includes(op) ? 'no' : 'yes'}, admin yes, system yes`, () => {
-      const expected = {
-        technician: technician.includes(op) ? (ownOnly.includes(op) ? 'own' : true) : false,
-        engineer: !adminOnly.includes(op),
-        admin: true,
-        system: true,
-      } as const;
+    const expected = {
+      technician: ownForUsers.includes(op) || ownOnly.includes(op) ? 'own' : technician.includes(op),
+      engineer: ownForUsers.includes(op) ? 'own' : !adminOnly.includes(op),
+      admin: true,
+      system: true,
+    } as const;
+    const word = (g: boolean | 'own') => (g === 'own' ? 'own' : g ? 'yes' : 'no');
+    it(`${op}: technician ${word(expected.technician)}, engineer ${word(expected.engineer)}, admin yes, system yes`, () => {
       for (const role of ['technician', 'engineer', 'admin', 'system'] as const) {
         assert.equal(grantFor(role, op), expected[role], `${role} × ${op}`);
         assert.equal(can(actor(role), op), expected[role] !== false);

@@ -14,6 +14,9 @@ import * as catalog from '../../core/failures/catalog';
 import * as actions from '../../core/actions/service';
 import * as users from '../../core/users/service';
 import * as audit from '../../core/audit/query';
+import * as accounts from '../../core/accounts/service';
+import * as sessions from '../../core/accounts/sessions';
+import * as apiTokens from '../../core/accounts/tokens';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { admin, engineer, technician, system } from '../helpers/actors';
 
@@ -53,8 +56,10 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'action.verify': [actions.verifyAction],
   'action.cancel': [actions.cancelAction],
   'user.read': [users.getUser, users.listUsers],
-  'user.manage': [users.createUser, users.updateUser],
+  'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],
+  'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
+  'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
 };
 
 // Operations whose entry points belong to later work (shot recording and review land with the counter).

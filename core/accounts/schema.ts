@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { id, pagination, text, timestamp } from '../validate';
+import type { User } from '../users/schema';
+
+export const LOGIN_METHODS = ['password', 'pin'] as const;
+export type LoginMethod = (typeof LOGIN_METHODS)[number];
+
+// Secrets are checked against the rules in secrets.ts; here only their type and a sane size.
+const secret = z.string().max(1024);
+
+/** A login form: username and either the password or the PIN, and where it came from. */
+export const loginInput = z
+  .object({
+    // Not the username format: a login never says whether a name could exist.
+    username: z.string().trim().toLowerCase().min(1).max(100),
+    password: secret.optional(),
+    pin: z.string().max(64).optional(),
+    address: z.string().trim().min(1).max(100),
+    userAgent: z.string().max(1000).transform((s) => s.slice(0, 500)).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.password === undefined) === (v.pin === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give either the password or the PIN', params: { rule: 'one_of' } });
+    }
+  });
+export type LoginInput = z.input<typeof loginInput>;
+
+export const setPasswordInput = z
+  .object({
+    userId: id,
+    password: secret,
+    // An admin's reset is a temporary password unless the admin says otherwise.
+    mustChange: z.boolean().default(true),
+  })
+  .strict();
+
+export const setPinInput = z.object({ userId: id, pin: z.string().max(64).nullable() }).strict();
+
+export const changeOwnPasswordInput = z.object({ currentPassword: secret, password: secret }).strict();
+
+export const ensureAdminInput = z.object({ password: secret.optional() }).strict();
+
+export const userSessionsInput = z.object({ userId: id.optional() }).strict();
+
+export const createApiTokenInput = z
+  .object({
+    userId: id.optional(),
+    name: text(100),
+    expiresAt: timestamp.nullish(),
+  })
+  .strict();
+
+export const listApiTokensInput = z
+  .object({ userId: id.optional(), includeRevoked: z.boolean().default(false), ...pagination })
+  .strict();
+
+export const revokeApiTokenInput = z.object({ id }).strict();
+
+/** A login session as core hands it out: never its token or the token's hash. */
+export interface Session {
+  id: number;
+  userId: number;
+  method: LoginMethod;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  address: string;
+  userAgent: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+}
+
+export interface LoginResult {
+  /** The session's bearer secret: set it as the cookie; only its SHA-256 is stored. */
+  token: string;
+  user: User;
+  session: Session;
+  expiresAt: string;
+  /** The password was set by an admin or generated: the adapter asks for a new one first. */
+  mustChangePassword: boolean;
+}
+
+/** An API token as listed: its prefix identifies it; the secret was shown once at creation. */
+export interface ApiToken {
+  id: number;
+  userId: number;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
