@@ -8,7 +8,9 @@
  * photos/, and toolroom.json (what the first start did). Every start adds missing reference data
  * (failure catalog, checklist templates); the first start also seeds the demo plant (unless
  * --no-seed or TOOLROOM_SEED=0) and deploys the flows in flows/. Later starts change neither the
- * data nor the flows a user edited.
+ * data nor the flows a user edited. With --simulate (or TOOLROOM_SIMULATOR=1) the press simulator
+ * runs in this process on PRESS_SIM_PORT (48400), presses P01..P06 carrying the moulds mounted on
+ * them (scripts/start-simulator.ts): the application flows' press nodes count from it.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,6 +20,7 @@ import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
 import { acquireDatabase, targetFromEnv } from '../nodes/lib/databases';
 import { describeTarget } from '../nodes/lib/config';
+import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './start-simulator';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -26,11 +29,16 @@ export interface StartOptions {
   host: string;
   dataDir: string;
   seed: boolean;
+  /** Run the press simulator in process (demo mode). */
+  simulate: boolean;
 }
 
+const yes = (v: string | undefined) => ['1', 'true', 'yes'].includes((v ?? '').toLowerCase());
+const no = (v: string | undefined) => ['0', 'false', 'no'].includes((v ?? '').toLowerCase());
+
 export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
-  const unknown = argv.filter((a) => a !== '--no-seed');
-  if (unknown.length) throw new Error(`start: unknown argument ${unknown[0]} (known: --no-seed)`);
+  const unknown = argv.filter((a) => a !== '--no-seed' && a !== '--simulate');
+  if (unknown.length) throw new Error(`start: unknown argument ${unknown[0]} (known: --no-seed, --simulate)`);
   const port = Number(env.PORT || 1880);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`start: PORT must be a port number, not ${env.PORT}`);
   return {
@@ -38,7 +46,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOption
     // Until users and roles guard the editor (a later issue), only this machine reaches it.
     host: env.TOOLROOM_HOST || '127.0.0.1',
     dataDir: path.resolve(env.TOOLROOM_DATA_DIR || './data'),
-    seed: !argv.includes('--no-seed') && !['0', 'false', 'no'].includes((env.TOOLROOM_SEED ?? '').toLowerCase()),
+    seed: !argv.includes('--no-seed') && !no(env.TOOLROOM_SEED),
+    simulate: argv.includes('--simulate') || yes(env.TOOLROOM_SIMULATOR),
   };
 }
 
@@ -107,6 +116,8 @@ interface NodeRed {
 
 async function main(): Promise<void> {
   const options = optionsFrom(process.argv.slice(2), process.env);
+  // Read before anything starts: a bad simulator setting stops the start, not the demo halfway.
+  const simulation: DemoSimulatorOptions | null = options.simulate ? demoSimulatorOptions(process.env, options.dataDir) : null;
   // Config nodes reading the environment and core agree on one absolute data dir.
   process.env.TOOLROOM_DATA_DIR = options.dataDir;
   const userDir = path.join(options.dataDir, 'node-red');
@@ -118,6 +129,15 @@ async function main(): Promise<void> {
   const db = await lease.database();
   console.log(`Toolroom: database ${describeTarget(target)}`);
   await seed(db, options, path.join(options.dataDir, 'toolroom.json'));
+
+  // After the seed, so the simulated presses carry the moulds it mounted.
+  let simulator: Awaited<ReturnType<typeof startDemoSimulator>>['simulator'] | null = null;
+  if (simulation) {
+    const started = await startDemoSimulator(db, simulation);
+    simulator = started.simulator;
+    const presses = started.presses.map((p) => `${p.name}=${p.mouldId || '-'}`).join(' ');
+    console.log(`Toolroom: press simulator ${simulator.endpoint}, a cycle every ${simulation.cycleTimeMs} ms: ${presses}`);
+  }
 
   const flowFile = path.join(userDir, 'flows.json');
   if (!fs.existsSync(flowFile)) {
@@ -172,6 +192,7 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 15000).unref();
     try {
       await RED.stop();
+      await simulator?.stop();
       await lease.release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

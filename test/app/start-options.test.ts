@@ -3,18 +3,28 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applicationFlows, optionsFrom } from '../../scripts/start';
+import { demoSimulatorOptions } from '../../scripts/start-simulator';
 
 describe('start options and application flows', () => {
-  it('defaults to port 1880 on 127.0.0.1 with ./data, seeding', () => {
-    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true });
+  it('defaults to port 1880 on 127.0.0.1 with ./data, seeding, no simulator', () => {
+    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true, simulate: false });
   });
 
   it('reads PORT, TOOLROOM_HOST, TOOLROOM_DATA_DIR, and skips the seed with --no-seed or TOOLROOM_SEED=0', () => {
     const o = optionsFrom(['--no-seed'], { PORT: '8080', TOOLROOM_HOST: '0.0.0.0', TOOLROOM_DATA_DIR: '/srv/toolroom' });
-    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false });
+    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false, simulate: false });
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '0' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: 'false' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '1' }).seed, true);
+  });
+
+  it('runs the press simulator with --simulate or TOOLROOM_SIMULATOR=1, on PRESS_SIM_PORT (48400)', () => {
+    assert.equal(optionsFrom(['--simulate'], {}).simulate, true);
+    assert.equal(optionsFrom([], { TOOLROOM_SIMULATOR: '1' }).simulate, true);
+    assert.equal(optionsFrom([], { TOOLROOM_SIMULATOR: '0' }).simulate, false);
+    assert.deepEqual(demoSimulatorOptions({}, '/srv/toolroom'), { port: 48400, cycleTimeMs: 5000, certificateRoot: '/srv/toolroom/press-simulator-pki' });
+    assert.deepEqual(demoSimulatorOptions({ PRESS_SIM_PORT: '0', PRESS_SIM_CYCLE_MS: '250' }, '/d').port, 0);
+    assert.throws(() => demoSimulatorOptions({ PRESS_SIM_CYCLE_MS: 'fast' }, '/d'), /PRESS_SIM_CYCLE_MS/);
   });
 
   it('refuses a bad port or an unknown argument', () => {
@@ -40,6 +50,22 @@ describe('start options and application flows', () => {
     assert.ok(flows.some((n) => n.type === 'tab'));
     const configs = flows.filter((n) => n.type === 'toolroom-config');
     assert.equal(configs.length, 1);
-    for (const n of flows.filter((n) => n.type.startsWith('toolroom-') && n.type !== 'toolroom-config')) assert.equal(n.config, configs[0].id);
+    // Every Toolroom node but the config and the press nodes (which talk to a press, not the database) names it.
+    for (const n of flows.filter((n) => n.type.startsWith('toolroom-') && !['toolroom-config', 'toolroom-press-opcua'].includes(n.type))) {
+      assert.equal(n.config, configs[0].id, n.id);
+    }
+  });
+
+  it('counts the demo presses out of the box: P01..P06 on the simulator, wired into one shot counter', () => {
+    const flows = applicationFlows() as { id: string; type: string; press?: string; endpoint?: string; wires?: string[][] }[];
+    const presses = flows.filter((n) => n.type === 'toolroom-press-opcua');
+    assert.deepEqual(presses.map((p) => p.press).sort(), ['P01', 'P02', 'P03', 'P04', 'P05', 'P06']);
+    const counter = flows.find((n) => n.type === 'toolroom-shot-count')!;
+    for (const p of presses) {
+      assert.equal(p.endpoint, 'opc.tcp://127.0.0.1:48400');
+      assert.deepEqual(p.wires, [[counter.id]]);
+    }
+    const reminder = flows.find((n) => n.type === 'change' && n.wires?.flat().some((id) => flows.find((m) => m.id === id)?.type === 'ui-notification'))!;
+    assert.ok(counter.wires![1].includes(reminder.id), 'PM transitions from counting go to the PM reminder');
   });
 });
