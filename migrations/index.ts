@@ -4,6 +4,7 @@ import * as m002 from './002_pm_and_shots';
 import * as m003 from './003_inspections_failures_actions';
 import * as m004 from './004_photos_audit_outbox';
 import * as m005 from './005_list_indexes';
+import * as m006 from './006_held_review';
 import * as m007 from './007_accounts';
 
 interface Migration {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '003_inspections_failures_actions': m003,
   '004_photos_audit_outbox': m004,
   '005_list_indexes': m005,
+  '006_held_review': m006,
   '007_accounts': m007,
 };
 

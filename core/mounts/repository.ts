@@ -74,17 +74,46 @@ export async function lastUnmountedAt(db: Queryable, where: { toolId: number } |
 
 /**
  * The tool mounted on a press at an instant, or null: what attributes a shot reading to a tool.
- * Spans are [mounted_at, unmounted_at): at the instant of a swap the incoming tool is mounted.
  * Not a service (no actor): shot counting calls it inside its own transaction.
  */
 export async function toolMountedAt(db: Queryable, pressId: number, at: Date): Promise<number | null> {
-  const row = (await db('tool_mounts')
-    .where('press_id', pressId)
-    .andWhere('mounted_at', '<=', at)
-    .andWhere((w) => w.whereNull('unmounted_at').orWhere('unmounted_at', '>', at))
-    .orderBy('mounted_at', 'desc')
-    .first('tool_id')) as { tool_id: number } | undefined;
-  return row ? row.tool_id : null;
+  return (await mountSpans(db, [pressId], at, at))(pressId, at);
+}
+
+/** One span of a tool on a press, as attribution needs it. */
+interface Span {
+  toolId: number;
+  mountedAt: number;
+  unmountedAt: number | null;
+}
+
+/** The tool on a press at an instant, or null, answered from spans fetched once. */
+export type ToolOnPressAt = (pressId: number, at: Date) => number | null;
+
+/**
+ * The mount spans of some presses that overlap [from, to], as one query: attributes a batch of
+ * shot readings without a query per reading. Spans are [mounted_at, unmounted_at): at the instant
+ * of a swap the incoming tool is mounted.
+ */
+export async function mountSpans(db: Queryable, pressIds: number[], from: Date, to: Date): Promise<ToolOnPressAt> {
+  const byPress = new Map<number, Span[]>();
+  if (pressIds.length) {
+    const rows = (await db('tool_mounts')
+      .whereIn('press_id', pressIds)
+      .andWhere('mounted_at', '<=', to)
+      .andWhere((w) => w.whereNull('unmounted_at').orWhere('unmounted_at', '>', from))
+      .orderBy('mounted_at', 'desc')
+      .select('press_id', 'tool_id', 'mounted_at', 'unmounted_at')) as { press_id: number; tool_id: number; mounted_at: Date | string; unmounted_at: Date | string | null }[];
+    for (const r of rows) {
+      const span = { toolId: r.tool_id, mountedAt: new Date(r.mounted_at).getTime(), unmountedAt: r.unmounted_at === null ? null : new Date(r.unmounted_at).getTime() };
+      byPress.set(r.press_id, [...(byPress.get(r.press_id) ?? []), span]);
+    }
+  }
+  return (pressId, at) => {
+    const t = at.getTime();
+    const span = byPress.get(pressId)?.find((s) => s.mountedAt <= t && (s.unmountedAt === null || s.unmountedAt > t));
+    return span ? span.toolId : null;
+  };
 }
 
 export type { MountRow };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pastTimestamp } from '../validate';
+import { id, optionalText, pagination, pastTimestamp, text } from '../validate';
 import { pressCode } from '../presses/schema';
 
 /** UInt64's maximum: no press counter reports more. */
@@ -77,3 +77,15 @@ export type ShotReading = z.output<typeof shotReadingInput>;
 
 /** Readings arriving together (one batch, few transactions). */
 export const shotReadingsInput = z.array(shotReadingInput).min(1).max(10_000);
+
+/** Held readings waiting for review, oldest first; of one press and/or one tool. */
+export const listHeldReadingsInput = z.object({ pressId: id.optional(), toolId: id.optional(), ...pagination }).strict();
+export type ListHeldReadingsInput = z.input<typeof listHeldReadingsInput>;
+
+/** An engineer accepts a held jump: its shots count. */
+export const acceptHeldReadingInput = z.object({ id, note: optionalText(2000) }).strict();
+export type AcceptHeldReadingInput = z.input<typeof acceptHeldReadingInput>;
+
+/** An engineer rejects a held jump (a glitch, a typo): it never counts, and says why. */
+export const rejectHeldReadingInput = z.object({ id, reason: text(2000) }).strict();
+export type RejectHeldReadingInput = z.input<typeof rejectHeldReadingInput>;

@@ -4,13 +4,15 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound, validationError, type FieldProblem } from '../errors';
-import { toolMountedAt } from '../mounts/repository';
+import type { Remount } from '../mounts/service';
 import { enqueueShots, type ShotPoint } from '../outbox/shots';
 import { pmTransitionsInTransaction } from '../pm/service';
 import type { PmTransition } from '../pm/schema';
 import { parse } from '../validate';
 import { countReading, counterMax, DEFAULT_COUNTER_CONFIG, type CounterConfig, type CounterState, type Outcome } from './counter';
 import { shotReadingsInput, type ShotReading } from './schema';
+import { attribute, type Attributed } from './attribution';
+import { addShots } from './lifetime';
 
 /** What became of one reading; `duplicate` = stored before (same source and time), nothing done again. */
 export interface ReadingResult {
@@ -26,6 +28,8 @@ export interface ReadingResult {
   assetNumber: string | null;
   /** The tool's lifetime shots after this reading (null when no tool). */
   lifetimeShots: number | null;
+  /** The reading's MouldId when it named no tool it could move to this press; the shots went to the mounted tool. */
+  mouldMismatch: string | null;
 }
 
 export interface RecordResult {
@@ -33,6 +37,8 @@ export interface RecordResult {
   readings: ReadingResult[];
   /** PM plans of the counted tools that became more urgent: each announced once. */
   transitions: PmTransition[];
+  /** Tools moved because a press reported their MouldId, in time order. */
+  remounts: Remount[];
 }
 
 export interface RecordOptions {
@@ -46,7 +52,7 @@ interface Subject {
   toolId: number | null;
 }
 
-type Work = { index: number; reading: ShotReading; subject: Subject; toolId: number | null };
+type Work = Attributed & { index: number };
 
 const keyOf = (source: string, at: Date) => `${source}\u0000${at.getTime()}`;
 
@@ -77,42 +83,6 @@ async function resolveSubjects(trx: Knex.Transaction, readings: ShotReading[]): 
   });
 }
 
-/**
- * The tool on each press at each reading's time, by core/mounts' toolMountedAt. A batch usually
- * spans seconds on one press: when the same tool is mounted at its first and last reading and no
- * mount began or ended in between, that one answer holds for all of them.
- */
-async function attribute(trx: Knex.Transaction, work: Work[]): Promise<void> {
-  const byPress = new Map<number, Work[]>();
-  for (const w of work) {
-    if (w.subject.pressId === null) w.toolId = w.subject.toolId;
-    else byPress.set(w.subject.pressId, [...(byPress.get(w.subject.pressId) ?? []), w]);
-  }
-  for (const [pressId, list] of byPress) {
-    const times = list.map((w) => w.reading.at.getTime());
-    const first = new Date(Math.min(...times));
-    const last = new Date(Math.max(...times));
-    const atFirst = await toolMountedAt(trx, pressId, first);
-    let uniform = first.getTime() === last.getTime();
-    if (!uniform && atFirst === (await toolMountedAt(trx, pressId, last))) {
-      const change = await trx('tool_mounts')
-        .where('press_id', pressId)
-        .andWhere((w) => w.whereBetween('mounted_at', [first, last]).orWhereBetween('unmounted_at', [first, last]))
-        .first('id');
-      uniform = !change;
-    }
-    if (uniform) for (const w of list) w.toolId = atFirst;
-    else {
-      const memo = new Map<number, number | null>();
-      for (const w of list) {
-        const t = w.reading.at.getTime();
-        if (!memo.has(t)) memo.set(t, await toolMountedAt(trx, pressId, w.reading.at));
-        w.toolId = memo.get(t)!;
-      }
-    }
-  }
-}
-
 interface StateRow {
   source: string;
   last_counter: string | null;
@@ -120,20 +90,19 @@ interface StateRow {
   held_counter: string | null;
 }
 
-/** Create missing counter states and lock them all, in source order (every runtime locks in the same order). */
+/**
+ * Create missing counter states and lock them all, in source order (every runtime locks in the same
+ * order), in one statement: the upsert locks each row it meets (created or there) and returns it.
+ */
 async function lockStates(trx: Knex.Transaction, sources: Map<string, number | null>): Promise<Map<string, CounterState>> {
-  const names = [...sources.keys()].sort();
-  if (!names.length) return new Map();
-  await trx('counter_states')
-    .insert(names.map((source) => ({ source, press_id: sources.get(source) })))
-    .onConflict('source')
-    .ignore();
-  const rows = (await trx('counter_states')
-    .whereIn('source', names)
-    .orderBy('source')
-    .forUpdate()
-    // As text: a UInt64 counter must not pass through a float on the way out.
-    .select('source', trx.raw('last_counter::text AS last_counter'), 'last_at', trx.raw('held_counter::text AS held_counter'))) as StateRow[];
+  if (!sources.size) return new Map();
+  const { rows } = (await trx.raw(
+    `INSERT INTO counter_states AS c (source, press_id)
+     SELECT v.source, v.press_id FROM jsonb_to_recordset(?::jsonb) AS v(source text, press_id int) ORDER BY v.source
+     ON CONFLICT (source) DO UPDATE SET updated_at = c.updated_at
+     RETURNING c.source, c.last_counter::text AS last_counter, c.last_at, c.held_counter::text AS held_counter`, // text: a UInt64 must not pass through a float
+    [JSON.stringify([...sources].map(([source, press_id]) => ({ source, press_id })))],
+  )) as { rows: StateRow[] };
   return new Map(
     rows.map((r) => [
       r.source,
@@ -149,10 +118,13 @@ async function lockStates(trx: Knex.Transaction, sources: Map<string, number | n
 /**
  * Record a batch of shot readings (issue 4) in one transaction: each reading is stored once
  * (idempotent by source and time), turned into shots by the counter semantics (core/shots/counter.ts)
- * against its source's state, attributed to the tool mounted on its press at its time, and added to
- * the tool's and its active cavities' lifetime shots, with one outbox row per counted reading for
- * InfluxDB. Then the tools' PM plans that became more urgent are announced (once each).
+ * against its source's state, attributed to the tool mounted on its press at its time (a MouldId
+ * naming another tool remounts the press first: core/shots/attribution.ts), and added to the tool's
+ * and its active cavities' lifetime shots, with one outbox row per counted reading for InfluxDB.
+ * Then the tools' PM plans that became more urgent are announced (once each).
  * A bad reading rejects the batch, naming it by index, and nothing is written.
+ * Lock order: counter states (by source), then tools and presses of a remount, then the counted tools
+ * (by id), then their PM plans.
  */
 export async function recordReadings(db: Knex, actor: Actor, input: unknown, options: RecordOptions = {}): Promise<RecordResult> {
   authorize(actor, 'shot.record');
@@ -167,38 +139,40 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
 
   return inTransaction(db, async (trx) => {
     const subjects = await resolveSubjects(trx, readings);
-    const work: Work[] = readings.map((reading, index) => ({ index, reading, subject: subjects[index], toolId: null }));
+    const work: Work[] = readings.map((reading, index) => ({ index, reading, ...subjects[index], duplicate: false, mouldMismatch: null }));
     // Time order per source, whatever order the batch came in; the results keep the given order.
     work.sort((a, b) => a.reading.at.getTime() - b.reading.at.getTime() || a.index - b.index);
 
     const counterSources = new Map<string, number | null>();
-    for (const w of work) if (w.reading.counter !== null) counterSources.set(w.reading.source, w.subject.pressId);
+    for (const w of work) if (w.reading.counter !== null) counterSources.set(w.reading.source, w.pressId);
     const states = await lockStates(trx, counterSources);
 
-    // Stored before? Under the state locks nobody else writes these counter sources meanwhile;
-    // a manual source is guarded by the unique (source, at) at insert time instead.
+    // Stored before, or earlier in this batch? Under the state locks nobody else writes these counter
+    // sources meanwhile; a manual source is guarded by the unique (source, at) at insert time instead.
     const seen = new Set<string>();
     const sources = [...new Set(readings.map((r) => r.source))];
-    const times = readings.map((r) => r.at.getTime());
     const stored = (await trx('shot_readings')
       .whereIn('source', sources)
-      .whereBetween('at', [new Date(Math.min(...times)), new Date(Math.max(...times))])
+      .whereBetween('at', [work[0].reading.at, work[work.length - 1].reading.at])
       .select('source', 'at')) as { source: string; at: Date | string }[];
     for (const s of stored) seen.add(keyOf(s.source, new Date(s.at)));
+    for (const w of work) {
+      const key = keyOf(w.reading.source, w.reading.at);
+      w.duplicate = seen.has(key);
+      seen.add(key);
+    }
 
-    await attribute(trx, work);
+    const { remounts, mismatches } = await attribute(trx, actor, work);
 
     const results: ReadingResult[] = new Array(readings.length);
     const rows: Record<string, unknown>[] = [];
     for (const w of work) {
       const r = w.reading;
-      const key = keyOf(r.source, r.at);
-      const base = { source: r.source, at: r.at.toISOString(), pressId: w.subject.pressId, toolId: w.toolId, assetNumber: null, lifetimeShots: null };
-      if (seen.has(key)) {
+      const base = { source: r.source, at: r.at.toISOString(), pressId: w.pressId, toolId: w.toolId, assetNumber: null, lifetimeShots: null, mouldMismatch: w.mouldMismatch };
+      if (w.duplicate) {
         results[w.index] = { ...base, outcome: 'duplicate', delta: 0, pending: null };
         continue;
       }
-      seen.add(key);
       const state = states.get(r.source) ?? { lastCounter: null, lastAt: null, held: null };
       const c = countReading(state, r.counter !== null ? { counter: r.counter, at: r.at } : { shots: r.shots!, at: r.at }, config);
       if (r.counter !== null) states.set(r.source, c.nextState);
@@ -208,61 +182,59 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
       const delta = Number(c.delta);
       results[w.index] = { ...base, outcome, delta: unattributed ? 0 : delta, pending: c.pending === null ? null : Number(c.pending) };
       rows.push({
+        i: w.index,
         source: r.source,
-        press_id: w.subject.pressId,
+        press_id: w.pressId,
         tool_id: w.toolId,
-        at: r.at,
+        at: r.at.toISOString(),
         counter: r.counter === null ? null : r.counter.toString(),
         delta,
         outcome,
+        pending: c.pending === null ? null : c.pending.toString(),
         cycle_time_ms: r.cycleTimeMs,
         mould_id: r.mouldId,
       });
     }
 
-    // Insert; what the unique (source, at) turned away was stored by someone else meanwhile: a duplicate.
-    const inserted = new Set<string>();
-    for (let i = 0; i < rows.length; i += 1000) {
-      const back = (await trx('shot_readings').insert(rows.slice(i, i + 1000)).onConflict(['source', 'at']).ignore().returning(['source', 'at'])) as { source: string; at: Date | string }[];
-      for (const b of back) inserted.add(keyOf(b.source, new Date(b.at)));
-    }
-    for (const res of results) {
-      if (res.outcome !== 'duplicate' && !inserted.has(keyOf(res.source, new Date(res.at)))) Object.assign(res, { outcome: 'duplicate', delta: 0, pending: null });
-    }
+    // Insert the readings and write the counter states in one statement; what the unique (source, at)
+    // turned away was stored by someone else meanwhile: a duplicate. The rows travel as JSON
+    // parameters: binding thousands of parameters cost more than the insert (bench/shot-readings.ts).
+    const next = [...states].map(([source, st]) => ({
+      source,
+      last_counter: st.lastCounter?.toString() ?? null,
+      last_at: st.lastAt?.toISOString() ?? null,
+      held_counter: st.held?.toString() ?? null,
+      press_id: counterSources.get(source) ?? null,
+    }));
+    const { rows: turnedAway } = (await trx.raw(
+      `WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(i int, source text, press_id int, tool_id int, at timestamptz,
+                    counter numeric, delta bigint, outcome text, pending numeric, cycle_time_ms int, mould_id text)),
+            ins AS (INSERT INTO shot_readings (source, press_id, tool_id, at, counter, delta, outcome, pending, cycle_time_ms, mould_id)
+                    SELECT source, press_id, tool_id, at, counter, delta, outcome, pending, cycle_time_ms, mould_id FROM v ORDER BY i
+                    ON CONFLICT (source, at) DO NOTHING RETURNING source, at),
+            states AS (UPDATE counter_states c SET last_counter = s.last_counter, last_at = s.last_at, held_counter = s.held_counter,
+                         press_id = s.press_id, updated_at = now()
+                       FROM jsonb_to_recordset(?::jsonb) AS s(source text, last_counter numeric, last_at timestamptz, held_counter numeric, press_id int)
+                       WHERE c.source = s.source)
+       SELECT v.i FROM v WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = v.source AND ins.at = v.at)`,
+      [JSON.stringify(rows), JSON.stringify(next)],
+    )) as { rows: { i: number }[] };
+    for (const { i } of turnedAway) Object.assign(results[i], { outcome: 'duplicate', delta: 0, pending: null });
 
-    // Lifetime per tool, in tool id order (the lock order of every writer of tools).
     const perTool = new Map<number, number>();
     for (const w of work) {
       const res = results[w.index];
       if (res.delta > 0 && w.toolId !== null) perTool.set(w.toolId, (perTool.get(w.toolId) ?? 0) + res.delta);
     }
-    const lifetime = new Map<number, { assetNumber: string; now: number }>();
-    if (perTool.size) {
-      const adds = JSON.stringify([...perTool].map(([id, add]) => ({ id, add })));
-      // Lock in id order first (the order of every writer of tools), then add in one statement each.
-      // NO KEY UPDATE, the lock an UPDATE of a non-key column takes: FOR UPDATE would wait on the key-share
-      // locks that inserting readings (foreign key to tools) leaves, and two such writers would deadlock.
-      await trx('tools').whereIn('id', [...perTool.keys()]).orderBy('id').forNoKeyUpdate().select('id');
-      // Counting is not an edit: version and updated_at stay, so nobody's open form goes stale.
-      const { rows } = (await trx.raw(
-        `UPDATE tools t SET lifetime_shots = t.lifetime_shots + v.add FROM jsonb_to_recordset(?::jsonb) AS v(id int, add bigint)
-         WHERE t.id = v.id RETURNING t.id, t.asset_number, t.lifetime_shots`,
-        [adds],
-      )) as { rows: { id: number; asset_number: string; lifetime_shots: number | string }[] };
-      await trx.raw(
-        `UPDATE tool_cavities c SET lifetime_shots = c.lifetime_shots + v.add FROM jsonb_to_recordset(?::jsonb) AS v(id int, add bigint)
-         WHERE c.tool_id = v.id AND c.state = 'active'`,
-        [adds],
-      );
-      for (const r of rows) lifetime.set(r.id, { assetNumber: r.asset_number, now: Number(r.lifetime_shots) - perTool.get(r.id)! });
-    }
+    const counts = await addShots(trx, perTool);
+    // Each reading's lifetime is the tool's count right after it, in time order: start from the count before the batch.
+    const lifetime = new Map([...counts].map(([id, c]) => [id, { assetNumber: c.assetNumber, now: c.lifetimeShots - perTool.get(id)! }]));
     const others = [...new Set(work.map((w) => w.toolId).filter((id): id is number => id !== null && !lifetime.has(id)))];
     if (others.length) {
       const rows = (await trx('tools').whereIn('id', others).select('id', 'asset_number', 'lifetime_shots')) as { id: number; asset_number: string; lifetime_shots: number | string }[];
       for (const t of rows) lifetime.set(t.id, { assetNumber: t.asset_number, now: Number(t.lifetime_shots) });
     }
 
-    // Each reading's lifetime is the tool's count right after it, in time order.
     const points: ShotPoint[] = [];
     for (const w of work) {
       const res = results[w.index];
@@ -272,29 +244,12 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
       res.assetNumber = tool.assetNumber;
       res.lifetimeShots = tool.now;
       if (res.delta > 0) {
-        points.push({ tool: tool.assetNumber, press: w.subject.pressCode, source: res.source, delta: res.delta, lifetime: tool.now, cycleTimeMs: w.reading.cycleTimeMs, at: w.reading.at });
+        points.push({ tool: tool.assetNumber, press: w.pressCode, source: res.source, delta: res.delta, lifetime: tool.now, cycleTimeMs: w.reading.cycleTimeMs, at: w.reading.at });
       }
     }
     await enqueueShots(trx, points);
 
-    if (states.size) {
-      const next = [...states].map(([source, st]) => ({
-        source,
-        last_counter: st.lastCounter?.toString() ?? null,
-        last_at: st.lastAt?.toISOString() ?? null,
-        held_counter: st.held?.toString() ?? null,
-        press_id: counterSources.get(source) ?? null,
-      }));
-      await trx.raw(
-        `UPDATE counter_states c SET last_counter = v.last_counter, last_at = v.last_at, held_counter = v.held_counter,
-           press_id = v.press_id, updated_at = now()
-         FROM jsonb_to_recordset(?::jsonb) AS v(source text, last_counter numeric, last_at timestamptz, held_counter numeric, press_id int)
-         WHERE c.source = v.source`,
-        [JSON.stringify(next)],
-      );
-    }
-
-    // One audit event per batch: the readings themselves are the detailed trail.
+    // One audit event per batch: the readings themselves are the detailed trail (a remount has its own events).
     const tally: Record<string, number> = {};
     for (const res of results) tally[res.outcome] = (tally[res.outcome] ?? 0) + 1;
     await recordAudit(trx, actor, {
@@ -306,10 +261,11 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
         outcomes: tally,
         shotsByTool: Object.fromEntries([...perTool].map(([id, n]) => [lifetime.get(id)!.assetNumber, n])),
         held: results.filter((r) => r.outcome === 'held').map((r) => ({ source: r.source, at: r.at, pending: r.pending })),
+        ...(mismatches.length ? { mouldMismatches: mismatches } : {}),
       },
     });
 
     const transitions = await pmTransitionsInTransaction(trx, actor, { toolIds: [...perTool.keys()] });
-    return { readings: results, transitions };
+    return { readings: results, transitions, remounts };
   });
 }

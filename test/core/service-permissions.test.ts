@@ -7,6 +7,8 @@ import * as tools from '../../core/tools/service';
 import * as presses from '../../core/presses/service';
 import * as mounts from '../../core/mounts/service';
 import * as pm from '../../core/pm/service';
+import * as shots from '../../core/shots/service';
+import * as shotReview from '../../core/shots/review';
 import * as inspections from '../../core/inspections/service';
 import * as templates from '../../core/inspections/templates';
 import * as failures from '../../core/failures/service';
@@ -55,6 +57,8 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'action.complete': [actions.completeAction],
   'action.verify': [actions.verifyAction],
   'action.cancel': [actions.cancelAction],
+  'shot.record': [shots.recordReadings],
+  'shot.review': [shotReview.listHeldReadings, shotReview.acceptHeldReading, shotReview.rejectHeldReading],
   'user.read': [users.getUser, users.listUsers],
   'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],
@@ -62,8 +66,8 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
 };
 
-// Operations whose entry points belong to later work (shot recording and review land with the counter).
-const PENDING: Operation[] = ['shot.record', 'shot.review'];
+// Operations whose entry points belong to later work.
+const PENDING: Operation[] = [];
 
 async function outcome(call: Promise<unknown>): Promise<'forbidden' | 'allowed'> {
   try {

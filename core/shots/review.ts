@@ -1,0 +1,207 @@
+import type { Knex } from 'knex';
+import type { Actor } from '../auth/actor';
+import { authorize } from '../auth/permissions';
+import { recordAudit } from '../audit/record';
+import { fetchPage } from '../db/page';
+import { inTransaction, iso } from '../db/transaction';
+import { conflict, notFound } from '../errors';
+import { enqueueShots } from '../outbox/shots';
+import { pmTransitionsInTransaction } from '../pm/service';
+import type { PmTransition } from '../pm/schema';
+import { parse, type Page } from '../validate';
+import type { Outcome } from './counter';
+import { addShots } from './lifetime';
+import { acceptHeldReadingInput, listHeldReadingsInput, rejectHeldReadingInput } from './schema';
+
+type Queryable = Knex | Knex.Transaction;
+
+/** A held reading (a jump above the limit), before or after an engineer's review. */
+export interface HeldReading {
+  id: number;
+  source: string;
+  at: string;
+  press: { id: number; code: string } | null;
+  /** The tool the reading was attributed to when it arrived (null: no tool was mounted). */
+  tool: { id: number; assetNumber: string } | null;
+  /** The counter as the press reported it, as text (a UInt64 counter exceeds 2^53); null for a manual entry. */
+  counter: string | null;
+  /** The shots accepting adds. */
+  pending: number | null;
+  /** Shots it added: 0 while held or rejected, `pending` once accepted. */
+  delta: number;
+  outcome: Outcome;
+  cycleTimeMs: number | null;
+  mouldId: string | null;
+  recordedAt: string;
+  reviewedAt: string | null;
+  reviewedBy: string | null;
+  /** The engineer's note on accepting, or the reason for rejecting. */
+  reviewNote: string | null;
+}
+
+export interface AcceptResult {
+  reading: HeldReading;
+  /** PM plans of the tool that became more urgent with the accepted shots: each announced once. */
+  transitions: PmTransition[];
+}
+
+interface HeldRow {
+  id: number;
+  source: string;
+  at: Date | string;
+  press_id: number | null;
+  press_code: string | null;
+  tool_id: number | null;
+  asset_number: string | null;
+  counter: string | null;
+  pending: string | null;
+  delta: number | string;
+  outcome: Outcome;
+  cycle_time_ms: number | null;
+  mould_id: string | null;
+  created_at: Date | string;
+  reviewed_at: Date | string | null;
+  reviewed_by: string | null;
+  review_note: string | null;
+}
+
+function heldQuery(db: Queryable) {
+  return db('shot_readings as r')
+    .leftJoin('presses as p', 'p.id', 'r.press_id')
+    .leftJoin('tools as t', 't.id', 'r.tool_id')
+    .select(
+      'r.id', 'r.source', 'r.at', 'r.press_id', 'p.code as press_code', 'r.tool_id', 't.asset_number',
+      db.raw('r.counter::text AS counter'), db.raw('r.pending::text AS pending'), 'r.delta', 'r.outcome',
+      'r.cycle_time_ms', 'r.mould_id', 'r.created_at', 'r.reviewed_at', 'r.reviewed_by', 'r.review_note',
+    );
+}
+
+function toHeld(r: HeldRow): HeldReading {
+  return {
+    id: Number(r.id),
+    source: r.source,
+    at: iso(r.at)!,
+    press: r.press_id === null ? null : { id: r.press_id, code: r.press_code! },
+    tool: r.tool_id === null ? null : { id: r.tool_id, assetNumber: r.asset_number! },
+    counter: r.counter,
+    pending: r.pending === null ? null : Number(r.pending),
+    delta: Number(r.delta),
+    outcome: r.outcome,
+    cycleTimeMs: r.cycle_time_ms,
+    mouldId: r.mould_id,
+    recordedAt: iso(r.created_at)!,
+    reviewedAt: iso(r.reviewed_at),
+    reviewedBy: r.reviewed_by,
+    reviewNote: r.review_note,
+  };
+}
+
+async function findReading(db: Queryable, id: number): Promise<HeldReading | undefined> {
+  const row = (await heldQuery(db).where('r.id', id).first()) as HeldRow | undefined;
+  return row ? toHeld(row) : undefined;
+}
+
+/** Held readings waiting for an engineer, oldest first (the review queue), of a press and/or a tool. */
+export async function listHeldReadings(db: Knex, actor: Actor, input: unknown): Promise<Page<HeldReading>> {
+  authorize(actor, 'shot.review');
+  const v = parse(listHeldReadingsInput, input);
+  const filter = (q: Knex.QueryBuilder) => {
+    q.where('r.outcome', 'held');
+    if (v.pressId !== undefined) q.where('r.press_id', v.pressId);
+    if (v.toolId !== undefined) q.where('r.tool_id', v.toolId);
+    return q;
+  };
+  return fetchPage(filter(heldQuery(db)).orderBy([{ column: 'r.at' }, { column: 'r.id' }]), filter(db('shot_readings as r')), v, (rows: HeldRow[]) => rows.map(toHeld));
+}
+
+/**
+ * Lock a held reading for its review, in recordReadings' lock order: its source's counter state
+ * first, then the reading. A reading reviewed already is a conflict: each is reviewed once.
+ */
+async function lockHeld(trx: Knex.Transaction, id: number): Promise<HeldReading> {
+  const found = (await trx('shot_readings').where('id', id).first('source')) as { source: string } | undefined;
+  if (!found) throw notFound('shot reading', id, 'id');
+  await trx('counter_states').where('source', found.source).forUpdate().first('source');
+  await trx('shot_readings').where('id', id).forUpdate().first('id');
+  const reading = (await findReading(trx, id))!;
+  if (reading.outcome !== 'held') {
+    throw conflict(`shot reading ${id} is ${reading.outcome}, not held: it was reviewed already or never held`, 'id', 'held');
+  }
+  return reading;
+}
+
+/**
+ * The counter state after a review. A held jump's counter waits in counter_states.held_counter
+ * until the readings after it decide (core/shots/counter.ts): a plausible step from it confirms the
+ * press is there, a plausible step from the trusted counter says it was a glitch. While the state
+ * still holds this very jump, the review decides in their stead: accepting trusts it (the next
+ * reading counts from the held counter), rejecting drops it (the next counts from the trusted one,
+ * and a jump again is held again). Once later readings decided, the state is theirs and the review
+ * only decides this reading's own shots.
+ */
+async function settleCounter(trx: Knex.Transaction, reading: HeldReading, accepted: boolean): Promise<void> {
+  if (reading.counter === null) return;
+  await trx('counter_states')
+    .where('source', reading.source)
+    .andWhere('held_counter', reading.counter)
+    .update({ ...(accepted ? { last_counter: trx.ref('held_counter') } : {}), held_counter: null, updated_at: trx.fn.now() });
+}
+
+/**
+ * Accept a held reading: its pending shots count for the tool it was attributed to, as a counted
+ * reading's do (tool and active cavities, an outbox row for InfluxDB, PM transitions announced once).
+ * Attributed to no tool (nothing was mounted), the reading keeps its shots as `unattributed`.
+ */
+export async function acceptHeldReading(db: Knex, actor: Actor, input: unknown): Promise<AcceptResult> {
+  authorize(actor, 'shot.review');
+  const v = parse(acceptHeldReadingInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = await lockHeld(trx, v.id);
+    if (before.pending === null) throw conflict(`shot reading ${v.id} does not say how many shots it held`, 'id', 'pending_known');
+    if (!Number.isSafeInteger(before.pending)) throw conflict(`shot reading ${v.id} holds ${before.pending} shots: too many to count`, 'id', 'countable');
+    let outcome: Outcome = 'unattributed';
+    let lifetime: number | null = null;
+    if (before.tool) {
+      // Locked as addShots locks it, so nobody retires it in between.
+      const { status } = (await trx('tools').where('id', before.tool.id).forNoKeyUpdate().first('status')) as { status: string };
+      if (status === 'retired') throw conflict(`tool ${before.tool.assetNumber} is retired`, 'id', 'not_retired');
+      lifetime = (await addShots(trx, new Map([[before.tool.id, before.pending]]))).get(before.tool.id)!.lifetimeShots;
+      outcome = 'accepted';
+    }
+    await settleCounter(trx, before, true);
+    await trx('shot_readings')
+      .where('id', v.id)
+      .update({ outcome, delta: before.pending, reviewed_at: trx.fn.now(), reviewed_by: actor.id, review_note: v.note });
+    if (before.tool) {
+      await enqueueShots(trx, [{
+        tool: before.tool.assetNumber,
+        press: before.press?.code ?? null,
+        source: before.source,
+        delta: before.pending,
+        lifetime,
+        cycleTimeMs: before.cycleTimeMs,
+        at: before.at,
+      }]);
+    }
+    const after = (await findReading(trx, v.id))!;
+    await recordAudit(trx, actor, { action: 'shots.accept', entity: 'shot_reading', entityId: v.id, before, after: { ...after, lifetimeShots: lifetime } });
+    const transitions = before.tool ? await pmTransitionsInTransaction(trx, actor, { toolIds: [before.tool.id] }) : [];
+    return { reading: after, transitions };
+  });
+}
+
+/** Reject a held reading: its shots never count; the reason stays on the reading and in the audit trail. */
+export async function rejectHeldReading(db: Knex, actor: Actor, input: unknown): Promise<HeldReading> {
+  authorize(actor, 'shot.review');
+  const v = parse(rejectHeldReadingInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = await lockHeld(trx, v.id);
+    await settleCounter(trx, before, false);
+    await trx('shot_readings')
+      .where('id', v.id)
+      .update({ outcome: 'rejected', reviewed_at: trx.fn.now(), reviewed_by: actor.id, review_note: v.reason });
+    const after = (await findReading(trx, v.id))!;
+    await recordAudit(trx, actor, { action: 'shots.reject', entity: 'shot_reading', entityId: v.id, before, after });
+    return after;
+  });
+}
