@@ -48,8 +48,9 @@ export = function (RED: NodeAPI) {
     function startDrainer(): void {
       if (drainer || !influx || target instanceof Error) return;
       let said = '';
+      const url = influxUrlWith(influx.url, influx.username, influx.password);
       drainer = acquireDrainer(target, {
-        url: influxUrlWith(influx.url, influx.username, influx.password),
+        url,
         // Once per cause: InfluxDB down for an hour does not flood the log at every retry.
         onStatus(s) {
           if (s.state === 'error' && s.lastError && s.lastError !== said) {
@@ -61,6 +62,8 @@ export = function (RED: NodeAPI) {
           }
         },
       });
+      // One drainer per database: a second configuration naming another InfluxDB for it is not obeyed, and says so.
+      if (drainer.url !== url) node.warn(RED._('toolroom-config.errors.influxShared', { database: node.describe }));
     }
 
     async function letGo(): Promise<void> {
