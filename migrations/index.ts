@@ -6,6 +6,7 @@ import * as m004 from './004_photos_audit_outbox';
 import * as m005 from './005_list_indexes';
 import * as m006 from './006_held_review';
 import * as m007 from './007_accounts';
+import * as m008 from './008_audit_chain';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '005_list_indexes': m005,
   '006_held_review': m006,
   '007_accounts': m007,
+  '008_audit_chain': m008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,7 @@ import { parse, pagination, timestamp, type Page } from '../validate';
 
 interface AuditRow {
   id: number | string;
+  seq: number | string;
   at: Date;
   actor_id: string;
   actor_name: string;
@@ -22,6 +23,8 @@ interface AuditRow {
 
 export interface AuditEvent {
   id: number;
+  /** Place in the hash chain: commit order, gap-free (core/audit/chain.ts). */
+  seq: number;
   at: string;
   actor: { id: string; name: string; role: string; via: string | null };
   action: string;
@@ -42,7 +45,7 @@ export const listAuditInput = z
   })
   .strict();
 
-/** The audit trail, newest first, by record, by person or by time span. */
+/** The audit trail, newest (last committed) first, by record, by person or by time span. */
 export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): Promise<Page<AuditEvent>> {
   authorize(actor, 'audit.read');
   const v = parse(listAuditInput, input);
@@ -54,9 +57,10 @@ export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): P
     if (v.to) q.where('at', '<=', v.to);
     return q;
   };
-  return fetchPage(filter(db('audit_events')).orderBy('id', 'desc'), filter(db('audit_events')), v, (rows: AuditRow[]) =>
+  return fetchPage(filter(db('audit_events')).orderBy('seq', 'desc'), filter(db('audit_events')), v, (rows: AuditRow[]) =>
     rows.map((r) => ({
       id: Number(r.id),
+      seq: Number(r.seq),
       at: iso(r.at)!,
       actor: { id: r.actor_id, name: r.actor_name, role: r.actor_role, via: r.via },
       action: r.action,
