@@ -8,6 +8,7 @@ export { parse, type Page } from './validate';
 export * from './auth/actor';
 export * from './auth/permissions';
 export { listAuditEvents, type AuditEvent } from './audit/query';
+export { verifyAuditChain, verifyAuditInput, type AuditChainReport, type AuditChainProblem } from './audit/verify';
 export { openDatabase, migrateLatest, migrateRollbackAll, optionsFromEnv, backendOf, type Db, type DatabaseOptions } from './db/connect';
 export { COUNT_CAP } from './db/page';
 
@@ -22,6 +23,10 @@ export * as failures from './failures/service';
 export * as catalog from './failures/catalog';
 export * as actions from './actions/service';
 export * as shots from './shots/service';
+export * as shotReview from './shots/review';
+export * as accounts from './accounts/service';
+export * as sessions from './accounts/sessions';
+export * as apiTokens from './accounts/tokens';
 export { countReading, type CounterConfig, type CounterWidth } from './shots/counter';
 export { pmStatus, PM_STATES, type PmState } from './pm/state';
 export { startDrainer } from './outbox/drainer';
