@@ -1,19 +1,25 @@
 /**
- * Outbox drain into InfluxDB: points per second from unsent outbox rows to a 204 and the rows marked
- * sent, against raw line-protocol POSTs of the same points (pre-formatted, 5,000 lines per POST, no
+ * Outbox drain into InfluxDB: points per second from unsent outbox rows to a 204 and the rows deleted,
+ * against raw line-protocol POSTs of the same points (pre-formatted, 5,000 lines per POST, no
  * database) to the same influxd. Targets: ≥ 50,000 points/s and ≥ 80 % of raw.
+ * Both share the machine with influxd (and whatever else runs): raw and drain of the same
+ * BENCH_OUTBOX_POINTS (default 100,000) run back to back, BENCH_OUTBOX_ROUNDS times (default 9),
+ * alternating which goes first; the result is the medians (of drain/raw: per round), with the load
+ * average beside them.
  * PostgreSQL server from BENCH_DATABASE_URL (and embedded PGlite); InfluxDB from BENCH_INFLUX_URL /
  * TEST_INFLUX_URL, or one started here through scripts/influx-services.sh.
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase, migrateLatest, type Db } from '../core/db/connect';
 import { drainOnce, MAX_BATCH_LINES } from '../core/outbox/drainer';
 import { createDatabase, parseInfluxUrl, query, writeLines, type InfluxTarget } from '../core/outbox/influx';
-import { enqueueShots, type ShotPayload, type ShotPoint } from '../core/outbox/shots';
+import { enqueueShots, type ShotPoint } from '../core/outbox/shots';
 
-const POINTS = Number(process.env.BENCH_OUTBOX_POINTS ?? 250_000);
+const POINTS = Number(process.env.BENCH_OUTBOX_POINTS ?? 100_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_OUTBOX_ROUNDS ?? 9));
 const TARGET_PER_S = 50_000;
 const TARGET_SHARE = 0.8;
 const script = path.resolve(__dirname, '../../scripts/influx-services.sh');
@@ -48,21 +54,22 @@ async function fill(db: Db): Promise<void> {
   }
 }
 
+/** Points InfluxDB holds; the database is dropped after, so rounds do not pile up shards in influxd. */
 async function count(target: InfluxTarget): Promise<number> {
   const [r] = await query(target, 'SELECT count(delta) FROM shots');
+  await query(target, `DROP DATABASE "${target.database}"`);
   return Number(r.series?.[0]?.values[0][1] ?? 0);
 }
 
 /** The same points as pre-formatted 5,000-line bodies. */
 async function bodies(db: Db): Promise<string[]> {
-  const rows = (await db('outbox').select('payload').orderBy('id')) as { payload: ShotPayload }[];
+  const rows = (await db('outbox').select('line').orderBy('id')) as { line: string }[];
   const out: string[] = [];
-  for (let i = 0; i < rows.length; i += MAX_BATCH_LINES) out.push(rows.slice(i, i + MAX_BATCH_LINES).map((r) => r.payload.line).join('\n'));
+  for (let i = 0; i < rows.length; i += MAX_BATCH_LINES) out.push(rows.slice(i, i + MAX_BATCH_LINES).map((r) => r.line).join('\n'));
   return out;
 }
 
-async function raw(db: Db): Promise<number> {
-  const payloads = await bodies(db);
+async function raw(payloads: string[]): Promise<number> {
   const target = await freshTarget('raw');
   const t = performance.now();
   for (const body of payloads) await writeLines(target, body);
@@ -77,31 +84,48 @@ async function drain(db: Db): Promise<number> {
   const r = await drainOnce(db, target);
   const perS = POINTS / ((performance.now() - t) / 1000);
   if (r.sent !== POINTS || (await count(target)) !== POINTS) throw new Error(`drain: sent ${r.sent}, expected ${POINTS}`);
-  const [{ unsent }] = (await db('outbox').whereNull('sent_at').count({ unsent: '*' })) as { unsent: string | number }[];
-  if (Number(unsent) !== 0) throw new Error(`drain: ${unsent} rows left unsent`);
+  const [{ left }] = (await db('outbox').where('topic', 'shots').count({ left: '*' })) as { left: string | number }[];
+  if (Number(left) !== 0) throw new Error(`drain: ${left} rows left unsent`);
   return perS;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
 async function measure(name: string, db: Db): Promise<void> {
   await migrateLatest(db);
-  // Warm-up (JIT, connections, InfluxDB's first shard), then alternate so neither side gets the quieter machine.
+  // Warm-up (JIT, connections, InfluxDB's first shard).
   await fill(db);
-  await raw(db);
+  await raw(await bodies(db));
+  await drain(db);
+  const loadBefore = load();
   const raws: number[] = [];
   const drains: number[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     await fill(db);
-    raws.push(await raw(db));
-    drains.push(await drain(db));
+    const payloads = await bodies(db);
+    if (i % 2 === 0) {
+      raws.push(await raw(payloads));
+      drains.push(await drain(db));
+    } else {
+      drains.push(await drain(db));
+      raws.push(await raw(payloads));
+    }
   }
-  const rawBest = Math.max(...raws);
-  const drainBest = Math.max(...drains);
-  const share = drainBest / rawBest;
+  const shares = drains.map((d, i) => d / raws[i]);
+  const share = median(shares);
+  const drainPerS = median(drains);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(10);
-  console.log(`\n${name}: ${POINTS.toLocaleString('en-US')} points, batches of ${MAX_BATCH_LINES} (best of 2)`);
-  console.log(`  raw line-protocol POSTs    ${fmt(rawBest)} points/s   (runs: ${raws.map((x) => Math.round(x)).join(', ')})`);
-  console.log(`  outbox drain               ${fmt(drainBest)} points/s   (runs: ${drains.map((x) => Math.round(x)).join(', ')})`);
-  console.log(`  drain vs target ${TARGET_PER_S.toLocaleString('en-US')}/s: ${drainBest >= TARGET_PER_S ? 'ok' : 'UNDER'};` +
+  const list = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
+  console.log(`\n${name}: ${POINTS.toLocaleString('en-US')} points, batches of ${MAX_BATCH_LINES}, ${ROUNDS} interleaved rounds (medians)`);
+  console.log(`  machine: ${os.cpus().length} cores, load average ${loadBefore} before, ${load()} after`);
+  console.log(`  raw line-protocol POSTs    ${fmt(median(raws))} points/s   (rounds: ${list(raws)})`);
+  console.log(`  outbox drain               ${fmt(drainPerS)} points/s   (rounds: ${list(drains)})`);
+  console.log(`  drain/raw per round: ${shares.map((x) => `${(x * 100).toFixed(0)} %`).join(', ')}`);
+  console.log(`  drain vs target ${TARGET_PER_S.toLocaleString('en-US')}/s: ${drainPerS >= TARGET_PER_S ? 'ok' : 'UNDER'};` +
     ` drain/raw ${(share * 100).toFixed(0)} % vs target ${TARGET_SHARE * 100} %: ${share >= TARGET_SHARE ? 'ok' : 'UNDER'}`);
 }
 

@@ -7,6 +7,7 @@ import * as m005 from './005_list_indexes';
 import * as m006 from './006_held_review';
 import * as m007 from './007_accounts';
 import * as m008 from './008_audit_chain';
+import * as m009 from './009_outbox_line';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '006_held_review': m006,
   '007_accounts': m007,
   '008_audit_chain': m008,
+  '009_outbox_line': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
