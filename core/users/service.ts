@@ -7,7 +7,7 @@ import { conflict, notFound } from '../errors';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
-import { fetchPage } from '../db/page';
+import { containsPattern, fetchPage } from '../db/page';
 import { revokeUserSessions } from '../accounts/repository';
 
 /** Create a user; editor access follows the role unless given. The password is set with setPassword (core/accounts). */
@@ -96,7 +96,7 @@ export async function listUsers(db: Knex, actor: Actor, input: unknown): Promise
     if (v.role) q.where('role', v.role);
     if (!v.includeInactive) q.where('active', true);
     if (v.q) {
-      const pattern = `%${v.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(v.q);
       q.where((w) => w.whereRaw('username ILIKE ?', [pattern]).orWhereRaw('display_name ILIKE ?', [pattern]));
     }
     return q;
