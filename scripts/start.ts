@@ -90,16 +90,21 @@ async function seed(db: Db, options: StartOptions, file: string): Promise<void> 
   fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
 }
 
-/** The application flows: every flows/*.json, in name order, as one flow file (config nodes once). */
-export function applicationFlows(dir = path.join(root, 'flows')): object[] {
-  if (!fs.existsSync(dir)) return [];
+/**
+ * The application flows: every flows/*.json, then every dashboards/*.json (the Dashboard 2
+ * pages), each directory in name order, as one flow file (a node shared by several files once).
+ */
+export function applicationFlows(...dirs: string[]): object[] {
+  if (!dirs.length) dirs = [path.join(root, 'flows'), path.join(root, 'dashboards')];
   const seen = new Set<string>();
   const out: object[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-    for (const node of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { id: string }[]) {
-      if (seen.has(node.id)) continue;
-      seen.add(node.id);
-      out.push(node);
+  for (const dir of dirs.filter((d) => fs.existsSync(d))) {
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      for (const node of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { id: string }[]) {
+        if (seen.has(node.id)) continue;
+        seen.add(node.id);
+        out.push(node);
+      }
     }
   }
   return out;
