@@ -9,11 +9,37 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 }
 
 // Shared field shapes, so the same rule is not written twice.
-export const id = z.coerce.number().int().positive();
-export const text = (max = 200) => z.string().trim().min(1).max(max);
+
+/**
+ * Whole numbers also arrive as text (query strings, form fields): decimal digits become a number.
+ * Not z.coerce, which takes true as 1, [7] as 7 and '' as 0.
+ */
+const digitsToNumber = (v: unknown) => (typeof v === 'string' && /^\s*-?\d{1,16}\s*$/.test(v) ? Number(v) : v);
+export const wholeNumber = () => z.preprocess(digitsToNumber, z.number().int());
+export const id = z.preprocess(digitsToNumber, z.number().int().positive());
+
+/** PostgreSQL text cannot hold U+0000; refused here, naming the field, rather than failing in the database. */
+const noNul = (s: string) => !s.includes('\u0000');
+const NO_NUL = { message: 'must not contain the NUL character', params: { rule: 'no_nul' } };
+export const text = (max = 200) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
 export const optionalText = (max = 2000) =>
-  z.string().trim().max(max).nullish().transform((v) => (v === '' || v == null ? null : v));
-export const timestamp = z.coerce.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date and time');
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine(noNul, NO_NUL)
+    .nullish()
+    .transform((v) => (v === '' || v == null ? null : v));
+
+/**
+ * A date and time: a Date, an ISO 8601 string, or milliseconds since the epoch (Node-RED's
+ * timestamps). Not z.coerce.date, which reads null and true as 1970 and '7' as the year 2001.
+ */
+const ISO_DATE_START = /^\d{4}-\d{2}-\d{2}/;
+export const timestamp = z.preprocess(
+  (v) => ((typeof v === 'string' && ISO_DATE_START.test(v.trim())) || (typeof v === 'number' && Number.isFinite(v)) ? new Date(typeof v === 'string' ? v.trim() : v) : v),
+  z.date({ error: 'must be a date and time (ISO 8601, e.g. 2026-11-26T14:30:00Z)' }),
+);
 export const isoDate = z.iso.date();
 
 /** A tablet's clock may run a little ahead of the server's; more than this is a typo, not skew. */
@@ -25,8 +51,8 @@ export const pastTimestamp = timestamp.refine((d) => d.getTime() <= Date.now() +
   params: { rule: 'not_in_future' },
 });
 export const pagination = {
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: wholeNumber().pipe(z.number().min(1).max(500)).default(50),
+  offset: wholeNumber().pipe(z.number().min(0)).default(0),
 };
 
 export interface Page<T> {
