@@ -1,0 +1,18 @@
+import { homeSummary } from '../core/dashboard/home';
+import { me } from '../core/dashboard/me';
+import { toolView } from '../core/dashboard/tool';
+import { registerRecordNode } from './lib/record-node';
+import type { NodeAPI } from './lib/red';
+
+/**
+ * toolroom-user: what the logged-in user sees — `me` (who they are and the operations their role
+ * may do, from core's permission table), `home` (their open actions, PM alerts, recent failures,
+ * presses) and `tool` (a tool's page: tool, PM plans, pending actions, timeline).
+ */
+export = function (RED: NodeAPI) {
+  registerRecordNode(RED, {
+    type: 'toolroom-user',
+    operations: { me: me, home: homeSummary, tool: toolView },
+    triggers: ['me', 'home'],
+  });
+};
