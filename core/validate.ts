@@ -1,8 +1,27 @@
 import { z } from 'zod';
-import { fromZod } from './errors';
+import { fromZod, validationError } from './errors';
+
+/**
+ * Where the input holds a U+0000 (in a string or a key), which PostgreSQL text cannot store:
+ * refused for every schema here, naming the field, rather than as a driver error later.
+ */
+function nulProblems(input: unknown, path: string[] = [], out: { field: string; rule: string; message: string }[] = []) {
+  if (out.length >= 10) return out;
+  if (typeof input === 'string') {
+    if (input.includes('\u0000')) out.push({ field: path.join('.'), rule: 'no_nul', message: 'must not contain the NUL character' });
+  } else if (typeof input === 'object' && input !== null && !(input instanceof Date) && path.length < 32) {
+    for (const [key, value] of Object.entries(input)) {
+      if (key.includes('\u0000')) out.push({ field: [...path, key.replaceAll('\u0000', '\\0')].join('.'), rule: 'no_nul', message: 'the key must not contain the NUL character' });
+      else nulProblems(value, [...path, key], out);
+    }
+  }
+  return out;
+}
 
 /** Parse input with a schema or throw a validation error naming every field and rule. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const nul = nulProblems(input);
+  if (nul.length) throw validationError(nul);
   const result = schema.safeParse(input === undefined ? {} : input);
   if (!result.success) throw fromZod(result.error);
   return result.data;
@@ -18,18 +37,9 @@ const digitsToNumber = (v: unknown) => (typeof v === 'string' && /^\s*-?\d{1,16}
 export const wholeNumber = () => z.preprocess(digitsToNumber, z.number().int());
 export const id = z.preprocess(digitsToNumber, z.number().int().positive());
 
-/** PostgreSQL text cannot hold U+0000; refused here, naming the field, rather than failing in the database. */
-const noNul = (s: string) => !s.includes('\u0000');
-const NO_NUL = { message: 'must not contain the NUL character', params: { rule: 'no_nul' } };
-export const text = (max = 200) => z.string().trim().min(1).max(max).refine(noNul, NO_NUL);
+export const text = (max = 200) => z.string().trim().min(1).max(max);
 export const optionalText = (max = 2000) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine(noNul, NO_NUL)
-    .nullish()
-    .transform((v) => (v === '' || v == null ? null : v));
+  z.string().trim().max(max).nullish().transform((v) => (v === '' || v == null ? null : v));
 
 /**
  * A date and time: a Date, an ISO 8601 string, or milliseconds since the epoch (Node-RED's

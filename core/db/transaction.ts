@@ -36,6 +36,9 @@ export function translateDbError(err: unknown): unknown {
     case '23502':
     case '22P02':
     case '22003':
+    case '22021': // a byte sequence the database encoding cannot hold
+    case '22P05': // a character it cannot hold (U+0000)
+    case '22001': // longer than the column
       return validationError([{ field, rule: e.constraint ?? e.code, message: e.message ?? 'violates a database rule' }]);
     case '40001':
     case '40P01':
