@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.json
 bash scripts/copy-assets.sh
+source scripts/chromium.sh
+ensure_chromium
 source scripts/test-services.sh
 source scripts/influx-services.sh
 trap 'influx_down; services_down' EXIT

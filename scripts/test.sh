@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README: `npm test`): install, build, lint, start the services the
+# The one test command (README: `npm test`): install, build, lint, install Chromium if missing, start the services the
 # suites talk to (PostgreSQL, InfluxDB), run every suite, stop the services.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 npx tsc -p tsconfig.json
 bash scripts/copy-assets.sh
 npx eslint .
+source scripts/chromium.sh
+ensure_chromium
 source scripts/test-services.sh
 source scripts/influx-services.sh
 trap 'influx_down; services_down' EXIT
