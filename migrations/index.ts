@@ -8,6 +8,7 @@ import * as m006 from './006_held_review';
 import * as m007 from './007_accounts';
 import * as m008 from './008_audit_chain';
 import * as m009 from './009_outbox_line';
+import * as m010 from './010_tool_search_trigram';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '007_accounts': m007,
   '008_audit_chain': m008,
   '009_outbox_line': m009,
+  '010_tool_search_trigram': m010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

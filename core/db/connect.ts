@@ -2,6 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import knexFactory, { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+import { PGlite, type Extension } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrationSource } from '../../migrations';
 
@@ -39,6 +40,12 @@ export function backendOf(db: Db): Backend {
   return (db.client.config as { client?: unknown }).client === ClientPgLite ? 'pglite' : 'postgres';
 }
 
+/** PGlite's pg_trgm (its contrib/* export has no types for this project's module resolution). */
+function pgTrgm(): Extension {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension }).pg_trgm;
+}
+
 /** Open a knex instance on a PostgreSQL server or on embedded PGlite. Does not migrate. */
 export function openDatabase(options: DatabaseOptions): Db {
   if (options.url) {
@@ -50,12 +57,10 @@ export function openDatabase(options: DatabaseOptions): Db {
     });
   }
   const dir = options.dataDir ?? ':memory:';
-  let connection: object = {};
-  if (dir !== ':memory:') {
-    fs.mkdirSync(dir, { recursive: true });
-    connection = { filename: dir };
-  }
-  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection, migrations: { migrationSource } });
+  if (dir !== ':memory:') fs.mkdirSync(dir, { recursive: true });
+  // Created when knex first connects. pg_trgm must be loaded here for migration 010's index.
+  const connection = () => ({ pglite: new PGlite(dir === ':memory:' ? 'memory://' : dir, { extensions: { pg_trgm: pgTrgm() } }) });
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: connection as unknown as Knex.StaticConnectionConfig, migrations: { migrationSource } });
 }
 
 /** Bring the schema to the latest migration. */
