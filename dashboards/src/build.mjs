@@ -1,0 +1,137 @@
+/**
+ * Builds helper C1's Dashboard 2 pages (dashboards/00-base.json, 10-home, 11-tools, 12-tool,
+ * 13-tool-form) from the Vue sources beside this file: `node dashboards/src/build.mjs`.
+ *
+ * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
+ * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
+ * (msg._client.user, set by the login plugin; TOOLROOM_DASHBOARD_ANONYMOUS=1 lets a development
+ * setup without login through); a second switch picks the Toolroom node by msg.target, the node
+ * runs msg.topic; the answer (or the caught error as topic "error") goes back to the template.
+ * ui-template is client-constrained (ui-base acceptsClientConfig) and every answer keeps
+ * msg._client.socketId, so only the browser that asked sees it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.resolve(here, '..');
+const read = (f) => fs.readFileSync(path.join(here, f), 'utf8');
+
+export const BASE = 'a7c3f0d1e2b400c2';
+export const THEME = 'a7c3f0d1e2b400c5';
+export const CONFIG = 'a7c3f0d1e2b400c1';
+
+const BREAKPOINTS = [
+  { name: 'Default', px: 0, cols: 3 },
+  { name: 'Tablet', px: 576, cols: 6 },
+  { name: 'Small Desktop', px: 768, cols: 9 },
+  { name: 'Desktop', px: 1024, cols: 12 },
+];
+
+const NODE_TYPES = { user: 'toolroom-user', tool: 'toolroom-tool', mount: 'toolroom-mount' };
+
+function vue(file) {
+  const src = read(file).replace('/* SHARED METHODS */', read('shared.js').trim()).replace('/* SHARED CSS */', read('shared.css').trim());
+  if (src.includes('/* SHARED')) throw new Error(`${file}: a SHARED marker left`);
+  return src;
+}
+
+/** One page: its tab, page, group, template and the flow behind it. */
+function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
+  const id = (n) => `${prefix}${n}`;
+  const tab = id('0001');
+  const template = id('0010');
+  const signedIn = id('0011');
+  const route = id('0012');
+  const refuse = id('0013');
+  const caught = id('0030');
+  const errorReply = id('0031');
+  const nodeIds = targets.map((t, i) => id(`002${i}`));
+  const nodes = [
+    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/src/build.mjs from dashboards/src/${source}.` },
+    {
+      id: id('0002'), type: 'ui-page', name, ui: BASE, path: pagePath, icon, layout: 'grid', theme: THEME, breakpoints: BREAKPOINTS,
+      order, className: '', visible: 'true', disabled: 'false',
+    },
+    {
+      id: id('0003'), type: 'ui-group', name, page: id('0002'), width: '12', height: '1', order: 1, showTitle: false, className: '',
+      visible: 'true', disabled: 'false', groupType: 'default',
+    },
+    {
+      id: template, type: 'ui-template', z: tab, group: id('0003'), page: '', ui: '', name: `${name} page`, order: 1, width: '0', height: '0',
+      head: '', format: vue(source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
+      x: 160, y: 120, wires: [[signedIn]],
+    },
+    {
+      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_DASHBOARD_ANONYMOUS') = '1'`,
+      propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: 120, wires: [[route], [refuse]],
+    },
+    {
+      id: route, type: 'switch', z: tab, name: 'msg.target', property: 'target', propertyType: 'msg',
+      rules: targets.map((t) => ({ t: 'eq', v: t, vt: 'str' })), checkall: 'false', repair: false, outputs: targets.length,
+      x: 550, y: 120, wires: nodeIds.map((n) => [n]),
+    },
+    ...targets.map((t, i) => ({ id: nodeIds[i], type: NODE_TYPES[t], z: tab, name: '', config: CONFIG, operation: '', x: 760, y: 80 + 60 * i, wires: [[template]] })),
+    {
+      id: refuse, type: 'change', z: tab, name: 'log in first',
+      rules: [
+        { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
+        { t: 'set', p: 'payload', pt: 'msg', to: '{"code":"forbidden","message":"Log in first","details":[{"field":"","rule":"unauthenticated","message":"log in first"}]}', tot: 'json' },
+      ],
+      x: 560, y: 200, wires: [[template]],
+    },
+    { id: caught, type: 'catch', z: tab, name: 'Toolroom errors', scope: nodeIds, uncaught: false, x: 560, y: 260, wires: [[errorReply]] },
+    {
+      id: errorReply, type: 'change', z: tab, name: 'error → page',
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '{"code": error.code, "message": error.message, "details": error.cause.details ? error.cause.details : []}', tot: 'jsonata' },
+        { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
+        { t: 'delete', p: 'error', pt: 'msg' },
+      ],
+      x: 760, y: 260, wires: [[template]],
+    },
+  ];
+  return nodes;
+}
+
+function base() {
+  return [
+    {
+      id: BASE, type: 'ui-base', name: 'Toolroom', path: '/dashboard', appIcon: '', includeClientData: true,
+      // Messages carrying msg._client.socketId go only to that browser for these widget types.
+      acceptsClientConfig: ['ui-notification', 'ui-control', 'ui-template', 'ui-table', 'ui-text', 'ui-markdown', 'ui-form', 'ui-dropdown',
+        'ui-text-input', 'ui-number-input', 'ui-button', 'ui-button-group', 'ui-radio-group', 'ui-switch', 'ui-slider', 'ui-gauge', 'ui-progress', 'ui-chart'],
+      showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true,
+      notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false,
+    },
+    {
+      id: THEME, type: 'ui-theme', name: 'Toolroom',
+      colors: { surface: '#33475b', primary: '#0d74ce', bgPage: '#f9f9fb', groupBg: '#ffffff', groupOutline: '#d9d9e0' },
+      sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
+    },
+    { id: 'a7c3f0d1e2b4b001', type: 'tab', label: 'Dashboard: base', disabled: false, info: 'Site-wide style of the Toolroom dashboard: dark theme when the device asks for it, 48 px touch targets. Built by dashboards/src/build.mjs.' },
+    {
+      id: 'a7c3f0d1e2b4b010', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom site style', order: 0, width: 0, height: 0,
+      head: '', format: read('site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
+      x: 180, y: 80, wires: [[]],
+    },
+  ];
+}
+
+const files = {
+  '00-base.json': base(),
+  '10-home.json': page({ prefix: 'c1a0e6d1a000', label: 'Home', name: 'Home', pagePath: '/home', icon: 'home', order: 1, source: 'home.vue', targets: ['user'] }),
+  '11-tools.json': page({ prefix: 'c1a0e6d1b000', label: 'Tools', name: 'Tools', pagePath: '/tools', icon: 'toolbox', order: 2, source: 'tools.vue', targets: ['user', 'tool'] }),
+  '12-tool.json': page({ prefix: 'c1a0e6d1c000', label: 'Tool', name: 'Tool', pagePath: '/tool', icon: 'cube-outline', order: 3, source: 'tool.vue', targets: ['user', 'tool', 'mount'] }),
+  '13-tool-form.json': page({ prefix: 'c1a0e6d1d000', label: 'Register / edit tool', name: 'Register tool', pagePath: '/tool-form', icon: 'plus-box', order: 4, source: 'tool-form.vue', targets: ['user', 'tool'] }),
+};
+
+for (const [file, nodes] of Object.entries(files)) {
+  const ids = new Set();
+  for (const n of nodes) {
+    if (!/^[0-9a-f]{16}$/.test(n.id) || ids.has(n.id)) throw new Error(`${file}: bad or repeated id ${n.id}`);
+    ids.add(n.id);
+  }
+  fs.writeFileSync(path.join(outDir, file), JSON.stringify(nodes, null, 2) + '\n');
+}
