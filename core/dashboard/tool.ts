@@ -58,8 +58,8 @@ export async function toolView(db: Knex, actor: Actor, input: unknown): Promise<
   ]);
   const timeline: TimelineEntry[] = [];
   for (const m of mounts.items) {
-    timeline.push({ kind: 'mount', at: m.mountedAt, refId: m.id, title: `Mounted on ${m.press.code}`, detail: m.note, tag: m.press.code, by: m.mountedBy });
-    if (m.unmountedAt) timeline.push({ kind: 'unmount', at: m.unmountedAt, refId: m.id, title: `Unmounted from ${m.press.code}`, detail: null, tag: m.press.code, by: m.unmountedBy });
+    timeline.push({ kind: 'mount', at: m.mountedAt, refId: m.id, title: `Mounted on ${m.press.code}`, detail: m.note, tag: null, by: m.mountedBy });
+    if (m.unmountedAt) timeline.push({ kind: 'unmount', at: m.unmountedAt, refId: m.id, title: `Unmounted from ${m.press.code}`, detail: null, tag: null, by: m.unmountedBy });
   }
   for (const i of inspections.items) {
     const failed = i.results.filter((r) => r.result === 'fail').length;
@@ -67,7 +67,7 @@ export async function toolView(db: Knex, actor: Actor, input: unknown): Promise<
       kind: 'inspection',
       at: i.performedAt,
       refId: i.id,
-      title: `${i.kind === 'post_run' ? 'Post-run' : 'PM'} inspection (${i.templateCode})`,
+      title: i.kind === 'post_run' ? 'Post-run inspection' : 'PM inspection',
       detail: failed ? `${failed} item${failed > 1 ? 's' : ''} failed${i.findings ? ` · ${i.findings}` : ''}` : i.findings,
       tag: i.outcome,
       by: i.performedBy,

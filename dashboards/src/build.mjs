@@ -85,7 +85,7 @@ function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
     {
       id: errorReply, type: 'change', z: tab, name: 'error → page',
       rules: [
-        { t: 'set', p: 'payload', pt: 'msg', to: '{"code": error.code, "message": error.message, "details": error.cause.details ? error.cause.details : []}', tot: 'jsonata' },
+        { t: 'set', p: 'payload', pt: 'msg', to: '{"code": error.code, "message": $replace($string(error.message), /^[A-Za-z]*Error: /, ""), "details": error.cause.details ? error.cause.details : []}', tot: 'jsonata' },
         { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
         { t: 'delete', p: 'error', pt: 'msg' },
       ],
