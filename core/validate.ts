@@ -18,6 +18,21 @@ function nulProblems(input: unknown, path: string[] = [], out: { field: string; 
   return out;
 }
 
+/**
+ * A refinement: at most one of `fields`, and at least one when `required` (e.g. a tool by id or by
+ * asset number). Two given names the second (rule `one_of`); none names the first (`required`).
+ */
+export function oneOf<K extends string>(fields: readonly K[], required = true) {
+  return (v: Partial<Record<K, unknown>>, ctx: z.RefinementCtx): void => {
+    const given = fields.filter((f) => v[f] !== undefined);
+    if (given.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [given[1]], message: `give only one of ${fields.join(', ')}`, params: { rule: 'one_of' } });
+    } else if (required && given.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [fields[0]], message: `give one of ${fields.join(', ')}`, params: { rule: 'required' } });
+    }
+  };
+}
+
 /** Parse input with a schema or throw a validation error naming every field and rule. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const nul = nulProblems(input);

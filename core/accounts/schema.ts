@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, pagination, text, timestamp } from '../validate';
+import { id, oneOf, pagination, text, timestamp } from '../validate';
 import type { User } from '../users/schema';
 
 export const LOGIN_METHODS = ['password', 'pin'] as const;
@@ -19,11 +19,7 @@ export const loginInput = z
     userAgent: z.string().max(1000).transform((s) => s.slice(0, 500)).optional(),
   })
   .strict()
-  .superRefine((v, ctx) => {
-    if ((v.password === undefined) === (v.pin === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give either the password or the PIN', params: { rule: 'one_of' } });
-    }
-  });
+  .superRefine(oneOf(['password', 'pin']));
 export type LoginInput = z.input<typeof loginInput>;
 
 export const setPasswordInput = z

@@ -58,8 +58,10 @@ export function openDatabase(options: DatabaseOptions): Db {
   }
   const dir = options.dataDir ?? ':memory:';
   if (dir !== ':memory:') fs.mkdirSync(dir, { recursive: true });
-  // Created when knex first connects. pg_trgm must be loaded here for migration 010's index.
-  const connection = () => ({ pglite: new PGlite(dir === ':memory:' ? 'memory://' : dir, { extensions: { pg_trgm: pgTrgm() } }) });
+  // Created when knex first asks, once (knex may ask again, and a second instance would hold the
+  // process open). pg_trgm must be loaded here for migration 010's index.
+  let pglite: PGlite | undefined;
+  const connection = () => ({ pglite: (pglite ??= new PGlite(dir === ':memory:' ? 'memory://' : dir, { extensions: { pg_trgm: pgTrgm() } })) });
   return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: connection as unknown as Knex.StaticConnectionConfig, migrations: { migrationSource } });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
+import { id, oneOf, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
 import { assetNumber } from '../tools/schema';
 
@@ -161,13 +161,8 @@ export const recordInspectionInput = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    const oneOf = (a: 'toolId' | 'templateId', b: 'assetNumber' | 'templateCode') => {
-      if ((v[a] === undefined) === (v[b] === undefined)) {
-        ctx.addIssue({ code: 'custom', path: [a], message: `give either ${a} or ${b}, exactly one`, params: { rule: 'one_of' } });
-      }
-    };
-    oneOf('toolId', 'assetNumber');
-    oneOf('templateId', 'templateCode');
+    oneOf(['toolId', 'assetNumber'])(v, ctx);
+    oneOf(['templateId', 'templateCode'])(v, ctx);
   });
 export type RecordInspectionInput = z.input<typeof recordInspectionInput>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
 import { pressCode } from '../presses/schema';
-import { id, optionalText, pastTimestamp, pagination } from '../validate';
+import { id, oneOf, optionalText, pastTimestamp, pagination } from '../validate';
 
 // Only a lookup key here: the asset number's own rules live in core/tools.
 const assetNumber = z
@@ -20,7 +20,11 @@ const pressRef = { pressId: id.optional(), pressCode: pressCode.optional() };
 /** Mount a tool (by id or asset number) on a press (by id or code), now or at a past instant. */
 export const mountToolInput = z
   .object({ ...toolRef, ...pressRef, at, note: optionalText(2000) })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    oneOf(['toolId', 'assetNumber'])(v, ctx);
+    oneOf(['pressId', 'pressCode'])(v, ctx);
+  });
 export type MountToolInput = z.input<typeof mountToolInput>;
 
 /** Unmount the tool named by itself or by the press it is on; it goes where `status` says. */
@@ -32,12 +36,17 @@ export const unmountToolInput = z
     status: z.enum(SETTABLE_STATUSES).default('in_store'),
     note: optionalText(2000),
   })
-  .strict();
+  .strict()
+  .superRefine(oneOf(['toolId', 'assetNumber', 'pressId', 'pressCode']));
 export type UnmountToolInput = z.input<typeof unmountToolInput>;
 
 export const mountHistoryInput = z
   .object({ ...toolRef, ...pressRef, ...pagination })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    oneOf(['toolId', 'assetNumber'], false)(v, ctx);
+    oneOf(['pressId', 'pressCode'], false)(v, ctx);
+  });
 export type MountHistoryInput = z.input<typeof mountHistoryInput>;
 
 /**

@@ -3,7 +3,7 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound, validationError, type FieldProblem } from '../errors';
+import { conflict, notFound, validationError } from '../errors';
 import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
 import { parse, type Page } from '../validate';
 import { findMount, findOpenMount, lastUnmountedAt, mountQuery, toMount, type MountRow } from './repository';
@@ -19,18 +19,6 @@ type Queryable = Knex | Knex.Transaction;
 type ToolKey = { toolId?: number; assetNumber?: string };
 type PressKey = { pressId?: number; pressCode?: string };
 type SettableStatus = (typeof SETTABLE_STATUSES)[number];
-
-/** At most one of `fields` (exactly one when `required`): a problem naming the first field otherwise. */
-function oneOf(v: Record<string, unknown>, fields: string[], required: boolean): FieldProblem[] {
-  const given = fields.filter((f) => v[f] !== undefined);
-  if (given.length > 1) return [{ field: given[1], rule: 'one_of', message: `give only one of ${fields.join(', ')}` }];
-  if (required && given.length === 0) return [{ field: fields[0], rule: 'required', message: `give one of ${fields.join(', ')}` }];
-  return [];
-}
-
-function check(problems: FieldProblem[]): void {
-  if (problems.length) throw validationError(problems);
-}
 
 /** The instant of a mount or unmount: now when not given (the schema refuses the future). */
 function instant(at: Date | null): Date {
@@ -241,7 +229,6 @@ export async function remountInTransaction(trx: Knex.Transaction, actor: Actor, 
 export async function mountTool(db: Knex, actor: Actor, input: unknown): Promise<Mount> {
   authorize(actor, 'mount.mount');
   const v = parse(mountToolInput, input);
-  check([...oneOf(v, ['toolId', 'assetNumber'], true), ...oneOf(v, ['pressId', 'pressCode'], true)]);
   const fields = { tool: v.toolId !== undefined ? 'toolId' : 'assetNumber', press: v.pressId !== undefined ? 'pressId' : 'pressCode' };
   return inTransaction(db, async (trx) => {
     const toolId = await resolveToolId(trx, v);
@@ -257,7 +244,6 @@ export async function mountTool(db: Knex, actor: Actor, input: unknown): Promise
 export async function unmountTool(db: Knex, actor: Actor, input: unknown): Promise<Mount> {
   authorize(actor, 'mount.unmount');
   const v = parse(unmountToolInput, input);
-  check(oneOf(v, ['toolId', 'assetNumber', 'pressId', 'pressCode'], true));
   const at = instant(v.at);
   const byTool = v.toolId !== undefined || v.assetNumber !== undefined;
   const field = v.toolId !== undefined ? 'toolId' : v.assetNumber !== undefined ? 'assetNumber' : v.pressId !== undefined ? 'pressId' : 'pressCode';
@@ -279,7 +265,6 @@ export async function unmountTool(db: Knex, actor: Actor, input: unknown): Promi
 export async function mountHistory(db: Knex, actor: Actor, input: unknown): Promise<Page<Mount>> {
   authorize(actor, 'mount.read');
   const v = parse(mountHistoryInput, input);
-  check([...oneOf(v, ['toolId', 'assetNumber'], false), ...oneOf(v, ['pressId', 'pressCode'], false)]);
   // An unknown tool or press is a mistake to report, not an empty history.
   const toolId = v.toolId !== undefined || v.assetNumber !== undefined ? await resolveToolId(db, v) : undefined;
   const pressId = v.pressId !== undefined || v.pressCode !== undefined ? await resolvePressId(db, v) : undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, pastTimestamp, pagination, text, timestamp } from '../validate';
+import { id, oneOf, optionalText, pastTimestamp, pagination, text, timestamp } from '../validate';
 import { DEFAULT_WARNING_PERCENT, PM_STATES, type PmState, type PmStatus } from './state';
 import { assetNumber } from '../tools/schema';
 
@@ -39,9 +39,7 @@ export const createPlanInput = z
   .strict()
   .superRefine((v, ctx) => {
     checkIntervals(v, ctx);
-    if ((v.toolId === undefined) === (v.assetNumber === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['toolId'], message: 'give exactly one of toolId, assetNumber', params: { rule: 'one_of' } });
-    }
+    oneOf(['toolId', 'assetNumber'])(v, ctx);
   });
 export type CreatePlanInput = z.input<typeof createPlanInput>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, pagination, pastTimestamp, text } from '../validate';
+import { id, oneOf, optionalText, pagination, pastTimestamp, text } from '../validate';
 import { pressCode } from '../presses/schema';
 
 /** UInt64's maximum: no press counter reports more. */
@@ -48,15 +48,8 @@ export const shotReadingInput = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    const exactlyOne = (a: 'press' | 'counter', b: 'tool' | 'shots') => {
-      if (v[a] !== undefined && v[b] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [b], message: `give ${a} or ${b}, not both`, params: { rule: 'one_of' } });
-      } else if (v[a] === undefined && v[b] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [a], message: `give ${a} or ${b}`, params: { rule: 'required' } });
-      }
-    };
-    exactlyOne('press', 'tool');
-    exactlyOne('counter', 'shots');
+    oneOf(['press', 'tool'])(v, ctx);
+    oneOf(['counter', 'shots'])(v, ctx);
     if (v.shots === 0n) ctx.addIssue({ code: 'custom', path: ['shots'], message: 'must be at least 1', params: { rule: 'positive' } });
   })
   .transform((v) => {

@@ -218,8 +218,8 @@ for (const backend of backends) {
       });
 
       const badInputs: [string, Record<string, unknown>, string, string | RegExp][] = [
-        ['neither password nor PIN', { password: undefined }, 'password', 'one_of'],
-        ['both password and PIN', { pin: '2580' }, 'password', 'one_of'],
+        ['neither password nor PIN', { password: undefined }, 'password', 'required'],
+        ['both password and PIN', { pin: '2580' }, 'pin', 'one_of'],
         ['no username', { username: '  ' }, 'username', /too_small/],
         ['no address', { address: undefined }, 'address', /invalid_type/],
         ['a password that is not text', { password: ['x'] }, 'password', /invalid_type/],
