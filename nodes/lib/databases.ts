@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { migrateLatest, openDatabase, optionsFromEnv, type DatabaseOptions, type Db } from '../../core/db/connect';
+import { maintainEmbedded, maintenanceIntervalMs } from '../../core/db/maintenance';
 
 /**
  * The databases this process has open, shared by everyone naming the same one (config nodes,
@@ -26,6 +27,8 @@ interface Shared {
   target: DatabaseTarget;
   leases: number;
   opening?: Promise<Db>;
+  /** PGlite only: the periodic VACUUM (ANALYZE) (core/db/maintenance.ts). */
+  maintenance?: NodeJS.Timeout;
 }
 
 interface Registry {
@@ -60,6 +63,12 @@ function open(shared: Shared): Promise<Db> {
         await db.destroy().catch(() => undefined);
         throw err;
       }
+      if (!('url' in shared.target) && registry.open.get(shared.key) === shared) {
+        shared.maintenance = setInterval(() => {
+          maintainEmbedded(db).catch((err: Error) => console.warn(`toolroom: maintenance of ${shared.key} failed: ${err.message}`));
+        }, maintenanceIntervalMs());
+        shared.maintenance.unref();
+      }
       return db;
     });
     shared.opening = opening;
@@ -73,6 +82,7 @@ function open(shared: Shared): Promise<Db> {
 
 async function close(shared: Shared): Promise<void> {
   registry.open.delete(shared.key);
+  clearInterval(shared.maintenance);
   const opening = shared.opening;
   shared.opening = undefined;
   if (!opening) return;

@@ -42,6 +42,24 @@ describe('shared databases (nodes/lib/databases)', function () {
     }
   });
 
+  it('maintains an open PGlite database now and then (VACUUM ANALYZE)', async () => {
+    const saved = process.env.TOOLROOM_PGLITE_MAINTENANCE_MINUTES;
+    process.env.TOOLROOM_PGLITE_MAINTENANCE_MINUTES = '0.005'; // 300 ms
+    const lease = acquireDatabase({ dataDir: ':memory:' });
+    try {
+      const db = await lease.database();
+      const analyzed = async () =>
+        (await db.raw<{ rows: { at: unknown }[] }>("SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'tools'")).rows[0]?.at ?? null;
+      const end = Date.now() + 10_000;
+      while ((await analyzed()) === null && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      assert.notEqual(await analyzed(), null, 'analyzed within 10 s at a 300 ms interval');
+    } finally {
+      if (saved === undefined) delete process.env.TOOLROOM_PGLITE_MAINTENANCE_MINUTES;
+      else process.env.TOOLROOM_PGLITE_MAINTENANCE_MINUTES = saved;
+      await lease.release();
+    }
+  });
+
   it('waits for a closing database before opening it again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-db-'));
     try {
