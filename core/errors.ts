@@ -59,7 +59,60 @@ export function fromZod(error: ZodError): ToolroomError {
       else if (issue.code === 'too_small' || issue.code === 'too_big') rule = `${issue.code}:${String(issue.origin)}`;
       else if (issue.code === 'invalid_type') rule = `invalid_type:${String(issue.expected)}`;
       else if (issue.code === 'invalid_format') rule = `invalid_format:${String(issue.format)}`;
-      return { field, rule, message: issue.message };
+      return { field, rule, message: plainMessage(issue) };
     }),
   );
+}
+
+// zod's own messages ("Too small: expected number to be >=1900") are for developers; a technician
+// reads these. A message a schema wrote itself (refine, z.date's error) is kept as it is.
+const ZOD_DEFAULT = /^(Too small|Too big|Invalid input|Invalid option|Invalid ISO|Invalid string|Invalid date|Unrecognized key|Invalid)\b/;
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a number',
+  int: 'a whole number',
+  bigint: 'a whole number',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  date: 'a date and time',
+};
+
+type Issue = ZodError['issues'][number];
+
+function plainMessage(issue: Issue): string {
+  if (!ZOD_DEFAULT.test(issue.message)) return issue.message;
+  const i = issue as Issue & { origin?: string; minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean };
+  switch (issue.code) {
+    case 'too_small': {
+      const n = Number(i.minimum);
+      if (i.origin === 'string') return n <= 1 ? 'must not be empty' : `must be at least ${n} characters`;
+      if (i.origin === 'array' || i.origin === 'set') return `needs at least ${n} ${n === 1 ? 'entry' : 'entries'}`;
+      return i.inclusive === false ? `must be more than ${n}` : `must be at least ${n}`;
+    }
+    case 'too_big': {
+      const n = Number(i.maximum);
+      if (i.origin === 'string') return `must be at most ${n} characters`;
+      if (i.origin === 'array' || i.origin === 'set') return `may have at most ${n} ${n === 1 ? 'entry' : 'entries'}`;
+      return i.inclusive === false ? `must be less than ${n}` : `must be at most ${n}`;
+    }
+    case 'invalid_type':
+      if (/received undefined$/.test(issue.message)) return 'is required';
+      return `must be ${TYPE_WORDS[String(issue.expected)] ?? String(issue.expected)}`;
+    case 'invalid_value':
+      return `must be one of: ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      if (issue.format === 'date') return 'must be a date (YYYY-MM-DD)';
+      if (issue.format === 'datetime') return 'must be a date and time (ISO 8601)';
+      return 'has the wrong format';
+    case 'unrecognized_keys': {
+      // The keys come from the input: shown short, never a megabyte of someone's key back.
+      const keys = issue.keys.slice(0, 5).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k));
+      return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${keys.join(', ')}${issue.keys.length > 5 ? ', …' : ''}`;
+    }
+    case 'invalid_union':
+      return 'does not match any accepted form';
+    default:
+      return issue.message;
+  }
 }
