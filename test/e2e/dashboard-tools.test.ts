@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { systemActor } from '../../core/auth/actor';
+import { mountTool } from '../../core/mounts/service';
+import { createPlan } from '../../core/pm/service';
 import { createPress } from '../../core/presses/service';
-import { createTool } from '../../core/tools/service';
+import { createTool, updateTool } from '../../core/tools/service';
 import { tableCounts } from '../helpers/db';
 import {
   eventually,
@@ -48,6 +50,9 @@ describe('dashboard: tool pages', function () {
     }
     await createPress(dash.db, system, { code: 'P01', name: 'Engel victory 120' });
     await createPress(dash.db, system, { code: 'P02', name: 'Arburg 470' });
+    await mountTool(dash.db, system, { assetNumber: 'M-3006', pressCode: 'P01' });
+    // M-3005's 30-day PM is 40 days old: OVERDUE on the home page.
+    await createPlan(dash.db, system, { assetNumber: 'M-3005', name: 'Monthly PM', intervalDays: 30, lastPmAt: new Date(Date.now() - 40 * 86_400_000).toISOString() });
     browser = await launchBrowser();
   });
 
@@ -208,6 +213,59 @@ describe('dashboard: tool pages', function () {
       await page.waitForSelector('[data-test=status]:has-text("In maintenance")', { timeout: 15000 });
       assert.equal((await toolRow('M-3002')).status, 'in_maintenance');
       assert.equal(await dash.db('tool_mounts').where({ tool_id: tool.id }).whereNull('unmounted_at').count('* as n').first().then((r) => Number(r!.n)), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("edits a tool from its page; a stale edit is refused as a conflict and keeps the input", async () => {
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3008', ready: '[data-test=edit]' });
+    try {
+      await page.click('[data-test=edit]');
+      await page.waitForURL(/\/dashboard\/tool-form\?asset=M-3008$/);
+      await page.waitForFunction(`document.querySelector('input[name="assetNumber"]')?.value === 'M-3008'`);
+      assert.equal(await value(page, 'name'), 'Fan blade 8-cav');
+      assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
+      await fill(page, { location: 'Rack Z9' });
+      await page.click('[data-test=add-blocked]');
+      await fill(page, { blocked0number: '3', blocked0reason: 'flash on parting line' });
+      await page.click('[data-test=submit]');
+      await page.waitForSelector('[data-test=saved]:has-text("Saved M-3008")', { timeout: 15000 });
+      const row = await toolRow('M-3008');
+      assert.equal(row.location, 'Rack Z9');
+      assert.equal(row.name, 'Fan blade 8-cav');
+      const blocked = await dash.db('tool_cavities').where({ tool_id: row.id, state: 'blocked' }).select('number', 'blocked_reason');
+      assert.deepEqual(blocked.map((c) => [c.number, c.blocked_reason]), [[3, 'flash on parting line']]);
+      const audit = await dash.db('audit_events').where({ action: 'tool.update', entity_id: String(row.id) }).orderBy('id', 'desc').first();
+      assert.ok(audit, 'the edit is audited');
+
+      // Someone else changes the tool while this form is open: saving is refused, nothing of it written.
+      await updateTool(dash.db, systemActor('e2e'), { id: row.id, notes: 'changed elsewhere' });
+      await fill(page, { location: 'Rack Q1' });
+      await page.click('[data-test=submit]');
+      await page.waitForSelector('[data-test=error]:has-text("reload")', { timeout: 15000 });
+      assert.equal(await value(page, 'location'), 'Rack Q1', 'the input is kept');
+      await screenshot(page, 'tool-form-conflict-tablet');
+      assert.equal((await toolRow('M-3008')).location, 'Rack Z9');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('home: PM alerts, presses with their tools, and a tool opens from there', async () => {
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/home', ready: '[data-test=presses] [data-press]' });
+    try {
+      const alert = page.locator('[data-test=pm-alerts] [data-state]').first();
+      assert.match((await alert.textContent())!, /Overdue\s*M-3005/);
+      assert.match((await page.textContent('[data-test=presses] [data-press="P01"]'))!, /M-3006/);
+      assert.match((await page.textContent('[data-test=presses] [data-press="P02"]'))!, /no tool mounted/);
+      assert.match((await page.textContent('[data-test=my-actions]'))!, /Nothing assigned to you/);
+      assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
+      await screenshot(page, 'home-tablet');
+      await page.click('[data-test=presses] [data-press="P01"]');
+      await page.waitForURL(/\/dashboard\/tool\?asset=M-3006$/);
+      await page.waitForSelector('[data-test=press]:has-text("P01")');
+      assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
     } finally {
       await context.close();
     }
