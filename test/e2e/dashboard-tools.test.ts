@@ -247,6 +247,10 @@ describe('dashboard: tool pages', function () {
       assert.equal(await value(page, 'location'), 'Rack Q1', 'the input is kept');
       await screenshot(page, 'tool-form-conflict-tablet');
       assert.equal((await toolRow('M-3008')).location, 'Rack Z9');
+      // Reloading shows the other change.
+      await page.click('[data-test=reload]');
+      await page.waitForFunction(`document.querySelector('textarea[name="notes"]')?.value === 'changed elsewhere'`, undefined, { timeout: 15000 });
+      assert.equal(await value(page, 'location'), 'Rack Z9');
     } finally {
       await context.close();
     }
