@@ -1,0 +1,313 @@
+/**
+ * The REST API under /toolroom/api/v1: a thin HTTP layer over core. It finds the route, works out
+ * who is calling (session cookie or API token), checks CSRF and rate limits, reads the JSON input
+ * and calls the core service, which checks the permission table and the input itself.
+ * Mounted with express: `app.use(API_BASE, createApi(options))` (req.url is relative to API_BASE).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { Knex } from 'knex';
+import { systemActor } from '../core/auth/actor';
+import { z } from 'zod';
+import { can, OPERATIONS } from '../core/auth/permissions';
+import { listAuditEvents, listAuditInput, type AuditEvent } from '../core/audit/query';
+import type { AccessPolicy } from '../core/accounts/policy';
+import { changeOwnPassword } from '../core/accounts/service';
+import { login, logout } from '../core/accounts/sessions';
+import { validationError } from '../core/errors';
+import { changeOwnPasswordInput, loginInput } from '../core/accounts/schema';
+import {
+  callerOf,
+  checkCsrf,
+  clearedSessionCookies,
+  clientAddress,
+  cookieValue,
+  csrfTokenFor,
+  isUnauthenticated,
+  SESSION_COOKIE,
+  sessionCookies,
+  unauthenticated,
+  type Caller,
+} from './auth';
+import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from './http';
+import { CORE_ROUTES, STREAMED, type Method, type Route, type RouteContext } from './operations';
+import { inputSchema, openApiDocument, pathFields } from './openapi';
+import { docsPage } from './docs';
+import { HttpProblem, sendProblem } from './problem';
+
+export const API_BASE = '/toolroom/api/v1';
+
+export interface ApiOptions {
+  database: () => Promise<Knex>;
+  policy?: Partial<AccessPolicy>;
+  secureCookies: boolean;
+  /** Largest JSON body accepted (default 2 MiB: a batch of 10,000 shot readings fits). */
+  bodyLimitBytes?: number;
+  /**
+   * Requests per caller (a user, or an address before login): a burst of `burst`, refilled at
+   * `perSecond`. Default 300 and 50/s for users, 60 and 5/s per address; false turns it off.
+   */
+  rateLimit?: false | { user?: { burst: number; perSecond: number }; address?: { burst: number; perSecond: number } };
+}
+
+/** The login body as a client sends it (core's loginInput also takes the address, which comes from the socket). */
+const loginBody = z
+  .object({ username: loginInput.shape.username, password: loginInput.shape.password, pin: loginInput.shape.pin })
+  .strict()
+  .describe('username and either password or pin');
+const auditFilters = listAuditInput.omit({ limit: true, offset: true });
+
+/** Routes about the session itself and the ones that stream; the rest is core's table. */
+function sessionRoutes(): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/session',
+      operationId: 'login',
+      tag: 'Session',
+      summary: 'Log in with username and password (or PIN): sets the session and CSRF cookies',
+      permission: 'anonymous',
+      input: loginBody,
+      status: 201,
+      run: async (ctx) => {
+        const body = ctx.input;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw validationError([{ field: '', rule: 'invalid_type:object', message: 'must be an object with username and password (or pin)' }]);
+        }
+        const ua = ctx.req.headers['user-agent'];
+        const result = await login(ctx.db, { ...body, address: ctx.address, ...(ua && { userAgent: ua.slice(0, 1000) }) }, new Date(), ctx.policy);
+        const maxAgeMs = Date.parse(result.expiresAt) - Date.now();
+        ctx.res.setHeader('Set-Cookie', sessionCookies(result.token, { secure: ctx.secureCookies, maxAgeMs }));
+        return {
+          user: result.user,
+          expiresAt: result.expiresAt,
+          csrfToken: csrfTokenFor(result.token),
+          mustChangePassword: result.mustChangePassword,
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/session',
+      operationId: 'me',
+      tag: 'Session',
+      summary: 'Who is logged in, the CSRF token for writes, and the operations this role may do',
+      permission: null,
+      run: async (ctx) => ({
+        user: ctx.caller!.user,
+        via: ctx.caller!.via,
+        csrfToken: ctx.caller!.sessionToken ? csrfTokenFor(ctx.caller!.sessionToken) : null,
+        operations: OPERATIONS.filter((op) => can(ctx.actor, op)),
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/session',
+      operationId: 'logout',
+      tag: 'Session',
+      summary: 'Log out: the session ends and its cookies are cleared',
+      permission: null,
+      status: 204,
+      run: async (ctx) => {
+        if (ctx.caller!.sessionToken) await logout(ctx.db, ctx.caller!.sessionToken);
+        ctx.res.setHeader('Set-Cookie', clearedSessionCookies(ctx.secureCookies));
+        return undefined;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/session/password',
+      operationId: 'changeOwnPassword',
+      tag: 'Session',
+      summary: "Change one's own password (proving the current one); one's other sessions end",
+      permission: null,
+      input: changeOwnPasswordInput,
+      run: async (ctx) =>
+        changeOwnPassword(ctx.db, ctx.actor, ctx.input, { sessionId: ctx.caller!.sessionId, address: ctx.address, policy: ctx.policy }),
+    },
+  ];
+}
+
+function csvCell(value: unknown): string {
+  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  // A spreadsheet would run a cell starting with = + - @ as a formula.
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const CSV_COLUMNS = ['seq', 'id', 'at', 'actorId', 'actorName', 'actorRole', 'via', 'action', 'entity', 'entityId', 'before', 'after'];
+const csvRow = (e: AuditEvent) =>
+  [e.seq, e.id, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvCell).join(',') + '\r\n';
+
+/** The audit trail as a file, streamed page by page (memory stays bounded however long the trail). */
+function exportRoute(format: 'csv' | 'ndjson'): Route {
+  const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
+  return {
+    method: 'GET',
+    path: `/audit/export.${format}`,
+    operationId: `exportAudit${format === 'csv' ? 'Csv' : 'Ndjson'}`,
+    tag: 'Audit',
+    summary: `Export the audit trail (same filters as /audit) as ${format === 'csv' ? 'CSV' : 'NDJSON, one event a line'}, newest first`,
+    permission: 'audit.read',
+    input: auditFilters,
+    produces: type.split(';')[0],
+    run: async (ctx) => {
+      const PAGE = 500;
+      const filters = { ...(ctx.input as object) } as Record<string, unknown>;
+      // Events written during the export would shift the pages: the export ends where it began.
+      if (filters.to === undefined) filters.to = new Date().toISOString();
+      // The first page before any byte is sent: a refusal or a bad filter is still a problem+json.
+      let page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset: 0 });
+      const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+      ctx.res.writeHead(200, {
+        'Content-Type': type,
+        'Content-Disposition': `attachment; filename="toolroom-audit-${stamp}.${format}"`,
+        'Cache-Control': 'no-store',
+      });
+      const write = async (text: string) => {
+        if (!ctx.res.write(text)) await once(ctx.res, 'drain');
+      };
+      if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\r\n');
+      for (let offset = 0; ; ) {
+        for (const e of page.items) await write(format === 'csv' ? csvRow(e) : JSON.stringify(e) + '\n');
+        if (page.items.length < PAGE || ctx.res.destroyed) break;
+        offset += PAGE;
+        page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });
+      }
+      ctx.res.end();
+      return STREAMED;
+    },
+  };
+}
+
+/** Every route of the API, in documentation order (the OpenAPI document lists them so). */
+export function apiRoutes(): Route[] {
+  return [...sessionRoutes(), ...CORE_ROUTES, exportRoute('csv'), exportRoute('ndjson')];
+}
+
+interface Compiled {
+  route: Route;
+  pattern: RegExp;
+  fields: string[];
+  queryProperties: Record<string, never> | undefined;
+}
+
+function compile(route: Route): Compiled {
+  const fields = pathFields(route.path);
+  const source = route.path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '([^/]+)');
+  const schema = route.method === 'GET' ? inputSchema(route.input) : undefined;
+  return { route, pattern: new RegExp(`^${source}$`), fields, queryProperties: schema?.properties as Record<string, never> | undefined };
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The REST API as a connect/express handler, mounted at API_BASE. */
+export function createApi(options: ApiOptions): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  const routes = apiRoutes().map(compile);
+  const policy = options.policy ?? {};
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const limits = options.rateLimit === false ? undefined : options.rateLimit;
+  const userLimiter = options.rateLimit === false ? null : new RateLimiter(limits?.user?.burst ?? 300, limits?.user?.perSecond ?? 50);
+  const addressLimiter = options.rateLimit === false ? null : new RateLimiter(limits?.address?.burst ?? 60, limits?.address?.perSecond ?? 5);
+  let openapi: string | undefined;
+  const openapiJson = () => (openapi ??= JSON.stringify(openApiDocument(apiRoutes(), API_BASE)));
+
+  async function handle(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://api.invalid');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const address = clientAddress(req);
+
+    // The document and its page: public, cacheable, no database.
+    if (path === '/openapi.json' || path === '/docs' || path === '/' || path === '') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpProblem(405, 'method', `${method} is not allowed here; use GET`, { headers: { Allow: 'GET, HEAD' } });
+      addressLimiter?.take(`a:${address}`);
+      if (path === '/openapi.json') {
+        const body = openapiJson();
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache' });
+        res.end(method === 'HEAD' ? undefined : body);
+      } else {
+        const html = docsPage(`${API_BASE}/openapi.json`);
+        res.writeHead(200, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(html),
+          'Cache-Control': 'no-cache',
+          'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+          'X-Content-Type-Options': 'nosniff',
+        });
+        res.end(method === 'HEAD' ? undefined : html);
+      }
+      return;
+    }
+
+    const onPath = routes.filter((c) => c.pattern.test(path));
+    if (!onPath.length) throw new HttpProblem(404, 'route', `no API route ${path}`, { field: 'path' });
+    const compiled = onPath.find((c) => c.route.method === method);
+    if (!compiled) {
+      const allow = [...new Set(onPath.map((c) => c.route.method))].join(', ');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, { Allow: allow });
+        res.end();
+        return;
+      }
+      throw new HttpProblem(405, 'method', `${method} is not allowed on ${path}; use ${allow}`, { headers: { Allow: allow } });
+    }
+    const { route } = compiled;
+
+    const db = await options.database();
+    let caller: Caller | null;
+    try {
+      caller = await callerOf(db, req, policy);
+    } catch (err) {
+      addressLimiter?.take(`a:${address}`);
+      // A cookie that no longer works is cleared, so the browser stops sending it.
+      if (isUnauthenticated(err) && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
+        res.setHeader('Set-Cookie', clearedSessionCookies(options.secureCookies));
+      }
+      // Logging in again over a dead cookie is fine.
+      if (route.permission !== 'anonymous') throw err;
+      caller = null;
+    }
+    if (caller) userLimiter?.take(`u:${caller.user.id}`);
+    else addressLimiter?.take(`a:${address}`);
+    if (!caller && route.permission !== 'anonymous') throw unauthenticated('log in first (POST /session), or send an API token as Authorization: Bearer');
+    if (route.permission !== 'anonymous') checkCsrf(method, req.headers, caller);
+
+    const match = compiled.pattern.exec(path)!;
+    const pathValues: Record<string, string> = {};
+    compiled.fields.forEach((field, i) => {
+      try {
+        pathValues[field] = decodeURIComponent(match[i + 1]);
+      } catch {
+        throw validationError([{ field, rule: 'encoding', message: 'is not valid URL encoding' }]);
+      }
+    });
+
+    let input: unknown;
+    if (WRITE_METHODS.has(method)) {
+      const body = await readJsonBody(req, bodyLimit);
+      if (compiled.fields.length) {
+        if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+          throw validationError([{ field: '', rule: 'invalid_type:object', message: 'the body must be a JSON object' }]);
+        }
+        input = { ...(body as object), ...pathValues };
+      } else input = body;
+    } else {
+      input = { ...queryInput(url.searchParams, compiled.queryProperties), ...pathValues };
+    }
+
+    // Only the login route runs without a caller, and it never acts as anyone.
+    const actor = caller?.actor ?? systemActor('anonymous');
+    const ctx: RouteContext = { db, caller, actor, input, req, res, policy, secureCookies: options.secureCookies, address };
+    const result = await route.run(ctx);
+    if (result === STREAMED) return;
+    sendJson(res, result === undefined ? 204 : (route.status ?? 200), result);
+  }
+
+  return (req, res) => {
+    const instance = `${API_BASE}${(req.url ?? '').split('?')[0]}`;
+    handle(req, res).catch((err) => sendProblem(res, err, instance));
+  };
+}
+
+export type { Method };
