@@ -1,4 +1,4 @@
-import { getCode, listCatalog } from '../core/failures/catalog';
+import { createCode, getCode, listCatalog, updateCode } from '../core/failures/catalog';
 import { getFailure, listFailures, reportFailure, triageFailure } from '../core/failures/service';
 import { registerRecordNode } from './lib/record-node';
 import type { NodeAPI } from './lib/red';
@@ -10,6 +10,6 @@ import type { NodeAPI } from './lib/red';
 export = function (RED: NodeAPI) {
   registerRecordNode(RED, {
     type: 'toolroom-failure',
-    operations: { report: reportFailure, triage: triageFailure, get: getFailure, list: listFailures, catalog: listCatalog, code: getCode },
+    operations: { report: reportFailure, triage: triageFailure, get: getFailure, list: listFailures, catalog: listCatalog, code: getCode, newcode: createCode, editcode: updateCode },
   });
 };

@@ -1,0 +1,104 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Actor, UserRole } from '../auth/actor';
+import { authorize } from '../auth/permissions';
+import { listAuditEvents, listAuditInput, type AuditEvent } from '../audit/query';
+import { COUNT_CAP } from '../db/page';
+import { validationError } from '../errors';
+import { parse } from '../validate';
+
+/**
+ * Read models of the shop-floor work pages (issue 6): who an action can be assigned to, and the
+ * audit log as a file to download. Each checks the actor's permission first; the pages only show.
+ */
+
+export interface Assignee {
+  id: number;
+  username: string;
+  displayName: string;
+  role: UserRole;
+}
+
+export const assigneesInput = z.object({}).strict();
+
+/**
+ * Active users an action can be given to, by display name. For whoever may assign actions: the
+ * full user list (`user.read`) stays with admins, this shows only names and roles.
+ */
+export async function listAssignees(db: Knex, actor: Actor, input?: unknown): Promise<Assignee[]> {
+  authorize(actor, 'action.assign');
+  parse(assigneesInput, input ?? {});
+  const rows = (await db('users').where('active', true).select('id', 'username', 'display_name', 'role').orderBy(['display_name', 'username'])) as {
+    id: number;
+    username: string;
+    display_name: string;
+    role: UserRole;
+  }[];
+  return rows.map((r) => ({ id: Number(r.id), username: r.username, displayName: r.display_name, role: r.role }));
+}
+
+/** At most this many events in one export (the lists' count cap); a wider export is refused, naming the filter to narrow. */
+export const MAX_EXPORT_EVENTS = COUNT_CAP;
+const EXPORT_PAGE = 500;
+
+const filterShape = listAuditInput.shape;
+
+export const exportAuditInput = z
+  .object({
+    format: z.enum(['csv', 'json']).default('csv'),
+    entity: filterShape.entity,
+    entityId: filterShape.entityId,
+    actorId: filterShape.actorId,
+    from: filterShape.from,
+    to: filterShape.to,
+  })
+  .strict();
+
+export interface AuditExport {
+  filename: string;
+  mimeType: string;
+  count: number;
+  content: string;
+}
+
+const CSV_COLUMNS = ['seq', 'at', 'actor_id', 'actor_name', 'actor_role', 'via', 'action', 'entity', 'entity_id', 'before', 'after'] as const;
+
+/** One CSV field (RFC 4180): quoted when needed; a leading = + - @ is defused so a spreadsheet shows it as text. */
+export function csvField(value: unknown): string {
+  let s = value == null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvRow(e: AuditEvent): string {
+  return [e.seq, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvField).join(',');
+}
+
+/**
+ * The audit log (admins: `audit.read`), filtered like listAuditEvents, newest first, as a CSV or
+ * JSON file's content with a file name: the page offers it as a download.
+ */
+export async function exportAuditEvents(db: Knex, actor: Actor, input: unknown): Promise<AuditExport> {
+  authorize(actor, 'audit.read');
+  const { format, ...filter } = parse(exportAuditInput, input ?? {});
+  // The query's own schema takes the filter as given (it parses strings and dates itself).
+  const raw = (input ?? {}) as Record<string, unknown>;
+  const given = Object.fromEntries(Object.keys(filter).filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]]));
+  const events: AuditEvent[] = [];
+  for (let offset = 0; ; offset += EXPORT_PAGE) {
+    const page = await listAuditEvents(db, actor, { ...given, limit: EXPORT_PAGE, offset });
+    if (offset === 0 && page.totalCapped) {
+      throw validationError([
+        { field: 'from', rule: 'export_size', message: `more than ${MAX_EXPORT_EVENTS.toLocaleString('en-US')} events: narrow the time span` },
+      ]);
+    }
+    events.push(...page.items);
+    if (page.items.length < EXPORT_PAGE) break;
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  if (format === 'json') {
+    return { filename: `toolroom-audit-${stamp}.json`, mimeType: 'application/json', count: events.length, content: JSON.stringify(events, null, 2) };
+  }
+  const content = [CSV_COLUMNS.join(','), ...events.map(csvRow)].join('\r\n') + '\r\n';
+  return { filename: `toolroom-audit-${stamp}.csv`, mimeType: 'text/csv', count: events.length, content };
+}
