@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { applicationFlows } from '../../scripts/start';
 
 /**
  * The real start command (`npm start` runs exactly this) on a free port with a temp data dir:
@@ -253,7 +254,9 @@ describe('the app: npm start', function () {
       assert.equal(await count('tools'), toolsBefore, 'no re-seed, no lost tool');
       const after = await getFlows(second);
       assert.ok(after.flows.some((n) => n.id === 'it0example0tab00' && n.label === 'edited by the user'), 'the edited flow survived');
-      assert.equal(after.flows.filter((n) => n.type === 'tab').length, examples.length + 1);
+      // The user's example tabs beside the application's own (flows/ and the dashboard pages in dashboards/).
+      const appTabs = (applicationFlows() as { type: string }[]).filter((n) => n.type === 'tab').length;
+      assert.equal(after.flows.filter((n) => n.type === 'tab').length, examples.length + appTabs);
       assert.ok(after.flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'));
       assert.equal(after.flows.filter((n) => n.type === 'tab' && n.label === 'Toolroom').length, 1, 'the application flow was not added again');
       const got = await post(second, '/toolroom/tools/get', { assetNumber: 'it-1' });
