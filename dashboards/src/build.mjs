@@ -4,8 +4,8 @@
  *
  * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
  * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
- * (msg._client.user, set by the login plugin; TOOLROOM_DASHBOARD_ANONYMOUS=1 lets a development
- * setup without login through); a second switch picks the Toolroom node by msg.target, the node
+ * (msg._client.user, set by the login plugin; TOOLROOM_AUTH=off, the start command's no-login
+ * development switch, or TOOLROOM_DASHBOARD_ANONYMOUS=1 lets a setup without login through); a second switch picks the Toolroom node by msg.target, the node
  * runs msg.topic; the answer (or the caught error as topic "error") goes back to the template.
  * ui-template is client-constrained (ui-base acceptsClientConfig) and every answer keeps
  * msg._client.socketId, so only the browser that asked sees it.
@@ -64,7 +64,7 @@ function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
       x: 160, y: 120, wires: [[signedIn]],
     },
     {
-      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_DASHBOARD_ANONYMOUS') = '1'`,
+      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_AUTH') = 'off' or $env('TOOLROOM_DASHBOARD_ANONYMOUS') = '1'`,
       propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: 120, wires: [[route], [refuse]],
     },
     {
