@@ -3,8 +3,8 @@
  * 30-actions, 40-triage, 41-pm-plans, 42-catalog, 50-audit) from the Vue sources beside this file:
  * `node dashboards/work/build.mjs`. Same shape as the tool pages (dashboards/src/build.mjs, whose
  * shared methods and CSS these pages reuse): one ui-template per page sends {target, topic, payload,
- * ask}; a switch lets through only messages with a logged-in user (msg._client.user; or
- * TOOLROOM_DASHBOARD_ANONYMOUS=1 in development); a second switch picks the Toolroom node by
+ * ask}; a switch lets through only messages with a logged-in user (msg._client.user; or, without
+ * login in development, TOOLROOM_AUTH=off or TOOLROOM_DASHBOARD_ANONYMOUS=1); a second switch picks the Toolroom node by
  * msg.target; the answer, or the caught error as topic "error", goes back to the asking browser only
  * (ui-template is client-constrained in ui-base and the message keeps msg._client.socketId).
  */
@@ -71,7 +71,7 @@ function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
       x: 160, y: 120, wires: [[signedIn]],
     },
     {
-      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_DASHBOARD_ANONYMOUS') = '1'`,
+      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_AUTH') = 'off' or $env('TOOLROOM_DASHBOARD_ANONYMOUS') = '1'`,
       propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: 120, wires: [[route], [refuse]],
     },
     {
