@@ -14,7 +14,14 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
+import { accessPolicyFromEnv } from '../core/accounts/policy';
+import { ensureAdmin } from '../core/accounts/service';
+import { createDashboardAuth, SETTINGS_KEY } from '../api/login-dashboard';
+import { editorAddress, editorAdminAuth } from '../api/editor-auth';
+import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../api/login';
+import { API_BASE, createApi } from '../api/router';
 import type { Db } from '../core/db/connect';
 import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
@@ -31,7 +38,14 @@ export interface StartOptions {
   seed: boolean;
   /** Run the press simulator in process (demo mode). */
   simulate: boolean;
+  /** Login on the dashboard, the editor and the API (default). Off only for development, and then only on loopback. */
+  auth: boolean;
+  /** HTTPS with this certificate and key (PEM files), or plain HTTP. */
+  tls: { cert: string; key: string } | null;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 const yes = (v: string | undefined) => ['1', 'true', 'yes'].includes((v ?? '').toLowerCase());
 const no = (v: string | undefined) => ['0', 'false', 'no'].includes((v ?? '').toLowerCase());
@@ -41,14 +55,50 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOption
   if (unknown.length) throw new Error(`start: unknown argument ${unknown[0]} (known: --no-seed, --simulate)`);
   const port = Number(env.PORT || 1880);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`start: PORT must be a port number, not ${env.PORT}`);
+  const host = env.TOOLROOM_HOST || '127.0.0.1';
+  // TOOLROOM_AUTH=off: a development switch (no login anywhere); it never leaves this machine.
+  const authSetting = (env.TOOLROOM_AUTH ?? '').toLowerCase();
+  if (authSetting && !['on', 'off', '1', '0', 'true', 'false', 'yes', 'no'].includes(authSetting)) {
+    throw new Error(`start: TOOLROOM_AUTH must be on or off, not ${env.TOOLROOM_AUTH}`);
+  }
+  const auth = !no(authSetting) && authSetting !== 'off';
+  if (!auth && !isLoopback(host)) {
+    throw new Error(`start: TOOLROOM_HOST=${host} needs login: TOOLROOM_AUTH=off (no login) binds to 127.0.0.1 only`);
+  }
+  // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
+  const cert = env.TOOLROOM_TLS_CERT || '';
+  const key = env.TOOLROOM_TLS_KEY || '';
+  if (cert && !key) throw new Error('start: TOOLROOM_TLS_KEY is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
+  if (key && !cert) throw new Error('start: TOOLROOM_TLS_CERT is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
   return {
     port,
-    // Until users and roles guard the editor (a later issue), only this machine reaches it.
-    host: env.TOOLROOM_HOST || '127.0.0.1',
+    // Beyond this machine only with login on (above).
+    host,
     dataDir: path.resolve(env.TOOLROOM_DATA_DIR || './data'),
     seed: !argv.includes('--no-seed') && !no(env.TOOLROOM_SEED),
     simulate: argv.includes('--simulate') || yes(env.TOOLROOM_SIMULATOR),
+    auth,
+    tls: cert ? { cert: path.resolve(cert), key: path.resolve(key) } : null,
   };
+}
+
+/** The PEM files of TOOLROOM_TLS_CERT / TOOLROOM_TLS_KEY, read before anything starts; an error names the variable. */
+export function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`start: ${name}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const out = { cert: read(tls.cert, 'TOOLROOM_TLS_CERT'), key: read(tls.key, 'TOOLROOM_TLS_KEY') };
+  try {
+    // Also checks that the key belongs to the certificate.
+    https.createServer(out).close();
+  } catch (err) {
+    throw new Error(`start: TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY are not a usable certificate and key (${(err as Error).message})`);
+  }
+  return out;
 }
 
 /** What the first start did, kept in the data dir so no later start repeats it. */
@@ -110,6 +160,8 @@ export function applicationFlows(...dirs: string[]): object[] {
   return out;
 }
 
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
+
 interface NodeRed {
   init(server: http.Server, settings: object): void;
   start(): Promise<void>;
@@ -123,6 +175,7 @@ async function main(): Promise<void> {
   const options = optionsFrom(process.argv.slice(2), process.env);
   // Read before anything starts: a bad simulator setting stops the start, not the demo halfway.
   const simulation: DemoSimulatorOptions | null = options.simulate ? demoSimulatorOptions(process.env, options.dataDir) : null;
+  const tls = options.tls ? readTls(options.tls) : null;
   // Config nodes reading the environment and core agree on one absolute data dir.
   process.env.TOOLROOM_DATA_DIR = options.dataDir;
   const userDir = path.join(options.dataDir, 'node-red');
@@ -134,6 +187,17 @@ async function main(): Promise<void> {
   const db = await lease.database();
   console.log(`Toolroom: database ${describeTarget(target)}`);
   await seed(db, options, path.join(options.dataDir, 'toolroom.json'));
+  if (options.auth) {
+    // First start (or no admin left who can log in): user `admin`, with TOOLROOM_ADMIN_PASSWORD or a
+    // generated password shown this once, to be changed at the first login.
+    const given = process.env.TOOLROOM_ADMIN_PASSWORD;
+    const admin = await ensureAdmin(db, given ? { password: given } : {});
+    if (admin?.generatedPassword) {
+      console.log(`Toolroom: created user admin with the password ${admin.generatedPassword} — shown this once; change it at the first login`);
+    } else if (admin) {
+      console.log('Toolroom: created user admin with the password in TOOLROOM_ADMIN_PASSWORD');
+    }
+  }
 
   // After the seed, so the simulated presses carry the moulds it mounted.
   let simulator: Awaited<ReturnType<typeof startDemoSimulator>>['simulator'] | null = null;
@@ -153,9 +217,20 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as NodeRed;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const express = require('express') as () => http.RequestListener & { use(path: string, handler: http.RequestListener): void };
+  const express = require('express') as () => http.RequestListener & { use(path: string, handler: Handler): void };
   const app = express();
-  const server = http.createServer(app);
+  const server = tls ? https.createServer(tls, app) : http.createServer(app);
+  const policy = accessPolicyFromEnv();
+  const secureCookies = tls !== null;
+  const database = () => lease.database();
+  const dashboardAuth = options.auth ? createDashboardAuth({ database, policy }) : null;
+  const authSettings = dashboardAuth
+    ? {
+        adminAuth: editorAdminAuth({ database, policy }),
+        dashboard: { middleware: dashboardAuth.middleware, ioMiddleware: dashboardAuth.ioMiddleware },
+        [SETTINGS_KEY]: { dashboardAuth },
+      }
+    : {};
   const settings = {
     userDir,
     flowFile: 'flows.json',
@@ -172,8 +247,14 @@ async function main(): Promise<void> {
     telemetry: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     functionGlobalContext: {},
+    ...authSettings,
   };
   RED.init(server, settings);
+  if (options.auth) {
+    app.use(API_BASE, createApi({ database, policy, secureCookies }));
+    app.use(LOGIN_BASE, createLoginPages({ database, policy, secureCookies, onLogout: (token) => dashboardAuth?.endSession(token) }));
+    app.use('/auth', editorAddress);
+  }
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
   await RED.start();
@@ -184,9 +265,15 @@ async function main(): Promise<void> {
   const address = server.address() as { port: number };
   // Bound to every interface, the URL to print is still this machine's.
   const shown = ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host;
-  const base = `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
+  const base = `${tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
   console.log(`Toolroom: Node-RED ${RED.version()} editor    ${base}/`);
   console.log(`Toolroom: dashboard                  ${base}/dashboard`);
+  if (options.auth) {
+    console.log(`Toolroom: login                      ${base}${LOGIN_PATH}`);
+    console.log(`Toolroom: REST API                   ${base}${API_BASE}`);
+  } else {
+    console.log('Toolroom: TOOLROOM_AUTH=off — no login anywhere (development only, this machine only)');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -196,6 +283,7 @@ async function main(): Promise<void> {
     // Nothing should keep a Pi from shutting down for long.
     setTimeout(() => process.exit(1), 15000).unref();
     try {
+      dashboardAuth?.close();
       await RED.stop();
       await simulator?.stop();
       await lease.release();

@@ -1,0 +1,302 @@
+/**
+ * Login for Dashboard 2 (issue 5): its `dashboard.middleware` (pages need a session, else the
+ * login page), its `dashboard.ioMiddleware` (a socket needs a session, else it is refused) and the
+ * hooks of the Toolroom Dashboard 2 plugin (nodes/toolroom-dashboard-auth.ts), which put the
+ * socket's user into every message as msg._client.user — whatever the browser sent.
+ *
+ * A socket's session is re-checked at most every `checkIntervalMs` (default 5 s) by one sweep over
+ * the open sockets (a query per session, not per message): a session that ended (logout, a
+ * disabled user, the idle timeout or lifetime, a password reset) stops the socket's messages at
+ * once where this process knows of it (logout here), else at the next sweep, and the socket is
+ * disconnected. A socket whose last good check is older than three intervals (the database is
+ * unreachable) has its messages dropped too: it fails closed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Knex } from 'knex';
+import { authenticateSession } from '../core/accounts/sessions';
+import { findCredentials } from '../core/accounts/repository';
+import type { AccessPolicy } from '../core/accounts/policy';
+import { recordAudit } from '../core/audit/record';
+import { inTransaction } from '../core/db/transaction';
+import { actorOf } from '../core/accounts/sessions';
+import { ToolroomError } from '../core/errors';
+import type { User } from '../core/users/schema';
+import { callerOf, cookieValue, SESSION_COOKIE, unauthenticated } from './auth';
+import { LOGIN_PATH, PASSWORD_PATH } from './login';
+import { sendProblem } from './problem';
+
+/** What a message's msg._client.user is: who the socket's session belongs to. */
+export interface ClientUser {
+  id: string;
+  username: string;
+  role: User['role'];
+  displayName: string;
+}
+
+/** The parts of a socket.io socket used here. */
+export interface SocketLike {
+  id: string;
+  request: IncomingMessage;
+  handshake?: { xdomain?: boolean; headers?: IncomingMessage['headers'] };
+  conn?: { request?: { url?: string }; close?: () => void };
+  client?: { conn?: { request?: { url?: string }; close?: () => void } };
+  disconnect(close?: boolean): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+interface SocketState {
+  socket: SocketLike;
+  token: string;
+  sessionId: number;
+  user: ClientUser;
+  /** Last time the session was found valid. */
+  checkedAt: number;
+  ended: boolean;
+  /** A message came from this socket since the last check (the session was in use). */
+  active: boolean;
+}
+
+export interface DashboardAuthOptions {
+  database: () => Promise<Knex>;
+  policy?: Partial<AccessPolicy>;
+  /** How often open sockets' sessions are re-checked (default 5000 ms). */
+  checkIntervalMs?: number;
+  /** The dashboard's path (default /dashboard). */
+  dashboardPath?: string;
+  log?: (message: string) => void;
+}
+
+export interface DashboardHooks {
+  onAddConnectionCredentials(conn: SocketLike, msg: Record<string, unknown>): Record<string, unknown>;
+  onIsValidConnection(conn: SocketLike, msg: Record<string, unknown>): boolean;
+  onInput(msg: Record<string, unknown>): Record<string, unknown> | null;
+  onAction(conn: SocketLike, id: string, msg: unknown): unknown;
+  onChange(conn: SocketLike, id: string, msg: unknown): unknown;
+  onSend(conn: SocketLike, id: string, msg: unknown): unknown;
+}
+
+export interface DashboardAuth {
+  middleware: (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (err?: unknown) => void) => void;
+  ioMiddleware: (socket: SocketLike, next: (err?: Error) => void) => void;
+  hooks: DashboardHooks;
+  /** End every socket on this session now (logout in this process). */
+  endSession(sessionToken: string): void;
+  /** Re-check every open socket's session now (also run every checkIntervalMs). */
+  sweep(): Promise<void>;
+  /** How many sockets hold a live session. */
+  openSockets(): number;
+  close(): void;
+}
+
+/** The identity a browser may not choose: msg._client (but for Dashboard's own socket fields) and msg.user. */
+function forgedIdentity(msg: unknown): boolean {
+  if (typeof msg !== 'object' || msg === null) return false;
+  const m = msg as Record<string, unknown>;
+  const client = m._client as Record<string, unknown> | undefined;
+  return m.user !== undefined || (typeof client === 'object' && client !== null && client.user !== undefined);
+}
+
+export function clientUser(user: Pick<User, 'id' | 'username' | 'role' | 'displayName'>): ClientUser {
+  return { id: String(user.id), username: user.username, role: user.role, displayName: user.displayName };
+}
+
+export function createDashboardAuth(options: DashboardAuthOptions): DashboardAuth {
+  const interval = options.checkIntervalMs ?? 5000;
+  const dashboardPath = options.dashboardPath ?? '/dashboard';
+  const log = options.log ?? ((m: string) => console.warn(`Toolroom: ${m}`));
+  const sockets = new Map<string, SocketState>();
+  /** Forged identities audited per socket, at most one event a minute each. */
+  const forgeryAudited = new Map<string, number>();
+
+  const stateOf = (conn: SocketLike | undefined) => (conn ? sockets.get(conn.id) : undefined);
+  const live = (s: SocketState | undefined): s is SocketState => !!s && !s.ended && Date.now() - s.checkedAt <= 3 * interval;
+
+  function end(s: SocketState, why: string) {
+    if (s.ended) return;
+    s.ended = true;
+    sockets.delete(s.socket.id);
+    forgeryAudited.delete(s.socket.id);
+    try {
+      s.socket.emit('toolroom-session-ended', { reason: why, login: LOGIN_PATH });
+      s.socket.disconnect(true);
+    } catch {
+      // already gone
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    if (!sockets.size) return;
+    const db = await options.database();
+    const byToken = new Map<string, SocketState[]>();
+    for (const s of sockets.values()) byToken.set(s.token, [...(byToken.get(s.token) ?? []), s]);
+    for (const [token, states] of byToken) {
+      const active = states.some((s) => s.active);
+      // An open but unused page must not keep its session alive: only use (a message) touches it.
+      const policy = active ? options.policy : { ...options.policy, touchIntervalMs: Number.POSITIVE_INFINITY };
+      try {
+        const { user } = await authenticateSession(db, token, new Date(), policy);
+        const now = Date.now();
+        for (const s of states) {
+          s.user = clientUser(user);
+          s.checkedAt = now;
+          s.active = false;
+        }
+      } catch (err) {
+        if (err instanceof ToolroomError && err.code === 'forbidden') {
+          for (const s of states) end(s, err.cause.details[0]?.rule ?? 'ended');
+        } else {
+          // The database is away: keep the state; messages stop once the last check is too old.
+          log(`dashboard session check failed: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  let sweeping: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = sweep()
+      .catch((err: Error) => log(`dashboard session check failed: ${err.message}`))
+      .finally(() => (sweeping = null));
+  }, interval);
+  timer.unref();
+
+  /** A message from a browser: dropped unless the socket's session is live; a forged identity is audited. */
+  function fromBrowser(conn: SocketLike, msg: unknown): unknown {
+    const s = stateOf(conn);
+    if (!live(s)) {
+      if (s) end(s, 'unchecked');
+      else {
+        try {
+          conn.disconnect(true);
+        } catch {
+          // already gone
+        }
+      }
+      return null;
+    }
+    s.active = true;
+    if (forgedIdentity(msg)) {
+      const last = forgeryAudited.get(conn.id) ?? 0;
+      if (Date.now() - last > 60_000) {
+        forgeryAudited.set(conn.id, Date.now());
+        const m = msg as Record<string, unknown>;
+        const claimed = (m._client as Record<string, unknown> | undefined)?.user ?? m.user;
+        const actor = actorOf({ id: Number(s.user.id), username: s.user.username, role: s.user.role }, 'dashboard');
+        void options
+          .database()
+          .then((db) =>
+            inTransaction(db, (trx) => recordAudit(trx, actor, {
+              action: 'dashboard.identity_forged',
+              entity: 'session',
+              entityId: s.sessionId,
+              after: { claimed: JSON.stringify(claimed ?? null).slice(0, 500), socketId: conn.id },
+            })),
+          )
+          .catch((err: Error) => log(`audit of a forged dashboard identity failed: ${err.message}`));
+      }
+    }
+    return msg;
+  }
+
+  const hooks: DashboardHooks = {
+    onAddConnectionCredentials(conn, msg) {
+      const s = stateOf(conn);
+      // Whatever the browser put into _client or user goes: the session says who this is.
+      delete msg.user;
+      msg._client = live(s) ? { user: { ...s.user } } : {};
+      return msg;
+    },
+    onIsValidConnection(conn) {
+      // Nothing reaches a socket whose session ended (or was never there).
+      return live(stateOf(conn));
+    },
+    onInput(msg) {
+      // A message addressed to one browser whose session has ended is not shown to it.
+      const socketId = (msg?._client as { socketId?: unknown } | undefined)?.socketId;
+      if (typeof socketId !== 'string') return msg;
+      const s = sockets.get(socketId);
+      return live(s) ? msg : null;
+    },
+    onAction: (conn, _id, msg) => fromBrowser(conn, msg),
+    onChange: (conn, _id, msg) => fromBrowser(conn, msg),
+    onSend: (conn, _id, msg) => fromBrowser(conn, msg),
+  };
+
+  const middleware: DashboardAuth['middleware'] = (req, res, next) => {
+    (async () => {
+      const db = await options.database();
+      const caller = await callerOf(db, req, options.policy).catch((err: unknown) => {
+        if (err instanceof ToolroomError && err.code === 'forbidden') return null;
+        throw err;
+      });
+      const original = req.originalUrl ?? req.url ?? dashboardPath;
+      const isData = /\/_(setup|debug)\b/.test(original) || req.method !== 'GET';
+      if (!caller || caller.via !== 'session') {
+        if (isData) return sendProblem(res, unauthenticated('log in first'), original);
+        res.writeHead(302, { Location: `${LOGIN_PATH}?next=${encodeURIComponent(original)}`, 'Cache-Control': 'no-store' });
+        return res.end();
+      }
+      const creds = await findCredentials(db, { id: caller.user.id });
+      if (creds?.must_change_password) {
+        if (isData) return sendProblem(res, unauthenticated('choose a new password first'), original);
+        res.writeHead(302, { Location: `${PASSWORD_PATH}?next=${encodeURIComponent(original)}`, 'Cache-Control': 'no-store' });
+        return res.end();
+      }
+      next();
+    })().catch((err: unknown) => sendProblem(res, err));
+  };
+
+  const ioMiddleware: DashboardAuth['ioMiddleware'] = (socket, next) => {
+    const engine = socket.client?.conn ?? socket.conn;
+    // As Dashboard 2's own default: no direct websocket (the polling handshake checks the origin), no cross-site socket.
+    if ((engine?.request?.url ?? '').includes('transport=websocket') || socket.handshake?.xdomain === true) {
+      return next(new Error('refused: cross-site or direct websocket'));
+    }
+    (async () => {
+      const db = await options.database();
+      const token = cookieValue(socket.request.headers.cookie, SESSION_COOKIE);
+      const caller = await callerOf(db, { headers: { cookie: socket.request.headers.cookie } }, options.policy);
+      if (!caller || !token) throw unauthenticated('log in first');
+      const creds = await findCredentials(db, { id: caller.user.id });
+      if (creds?.must_change_password) throw unauthenticated('choose a new password first');
+      sockets.set(socket.id, {
+        socket,
+        token,
+        sessionId: caller.sessionId!,
+        user: clientUser(caller.user),
+        checkedAt: Date.now(),
+        ended: false,
+        active: false,
+      });
+      const s = socket as SocketLike & { on?: (ev: string, fn: () => void) => void };
+      s.on?.('disconnect', () => {
+        sockets.delete(socket.id);
+        forgeryAudited.delete(socket.id);
+      });
+      next();
+    })().catch((err: unknown) => {
+      const refusal = err instanceof ToolroomError ? `${err.cause.details[0]?.rule ?? err.code}: ${err.message}` : 'unavailable';
+      if (!(err instanceof ToolroomError)) log(`dashboard socket refused: ${(err as Error).message}`);
+      next(Object.assign(new Error(`refused: ${refusal}`), { data: { login: LOGIN_PATH } }));
+    });
+  };
+
+  return {
+    middleware,
+    ioMiddleware,
+    hooks,
+    endSession(sessionToken) {
+      for (const s of [...sockets.values()]) if (s.token === sessionToken) end(s, 'logout');
+    },
+    sweep,
+    openSockets: () => sockets.size,
+    close() {
+      clearInterval(timer);
+      for (const s of [...sockets.values()]) end(s, 'stopping');
+    },
+  };
+}
+
+/** Where start.ts hands the hooks to the plugin: Node-RED settings key `toolroom.dashboardAuth`. */
+export const SETTINGS_KEY = 'toolroom';
