@@ -141,7 +141,7 @@ const escapeAttr = (s: string) => s.replace(/[&"<>]/g, (c) => ({ '&': '&amp;', '
 export function docsPage(openapiUrl: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Toolroom REST API</title><style>${STYLE}</style></head>
+<title>Toolroom REST API</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body data-openapi="${escapeAttr(openapiUrl)}">
 <header>
 <h1>Toolroom REST API</h1>

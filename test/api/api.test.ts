@@ -293,6 +293,16 @@ describe(`REST API (${backend.name})`, function () {
       assert.equal(unknown.status, 400);
     });
 
+    it('prototype keys are refused as unknown fields and pollute nothing', async () => {
+      const a = await c.call('POST', '/tools', '{"assetNumber":"PP-1","name":"x","cavityCount":1,"__proto__":{"polluted":true}}');
+      assert.equal(a.status, 400, a.text);
+      assert.equal(a.json.errors[0].rule, 'unrecognized_keys');
+      assert.match(a.json.errors[0].message, /__proto__/);
+      const b = await c.call('PATCH', '/tools/1', '{"constructor":{"prototype":{"polluted":true}}}');
+      assert.equal(b.status, 400, b.text);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+
     it('a conflict is 409, not found 404', async () => {
       const dup = await c.call('POST', '/tools', { assetNumber: 'Q-1', name: 'Cup', cavityCount: 1 });
       assert.equal(dup.status, 409, dup.text);
