@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { systemActor } from '../../core/auth/actor';
+import { createAction } from '../../core/actions/service';
 import { mountTool } from '../../core/mounts/service';
 import { createPlan } from '../../core/pm/service';
 import { createPress } from '../../core/presses/service';
@@ -53,6 +54,8 @@ describe('dashboard: tool pages', function () {
     await mountTool(dash.db, system, { assetNumber: 'M-3006', pressCode: 'P01' });
     // M-3005's 30-day PM is 40 days old: OVERDUE on the home page.
     await createPlan(dash.db, system, { assetNumber: 'M-3005', name: 'Monthly PM', intervalDays: 30, lastPmAt: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    const m3009 = await dash.db('tools').where('asset_number', 'M-3009').first();
+    await createAction(dash.db, system, { toolId: m3009.id, title: 'Polish parting line', assigneeId: users.technician.id });
     browser = await launchBrowser();
   });
 
@@ -263,7 +266,11 @@ describe('dashboard: tool pages', function () {
       assert.match((await alert.textContent())!, /Overdue\s*M-3005/);
       assert.match((await page.textContent('[data-test=presses] [data-press="P01"]'))!, /M-3006/);
       assert.match((await page.textContent('[data-test=presses] [data-press="P02"]'))!, /no tool mounted/);
-      assert.match((await page.textContent('[data-test=my-actions]'))!, /Nothing assigned to you/);
+      // "My" actions are the logged-in user's (the system actor of a setup without login has none).
+      if (dash.login) {
+        assert.match((await page.textContent('[data-test=my-actions]'))!, /Polish parting line\s*M-3009/);
+        assert.match((await page.textContent('h1'))!, /Hello, Tina Technician/);
+      } else assert.match((await page.textContent('[data-test=my-actions]'))!, /Nothing assigned to you/);
       assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
       await screenshot(page, 'home-tablet');
       await page.click('[data-test=presses] [data-press="P01"]');

@@ -103,7 +103,7 @@ export interface StartDashboardOptions {
 }
 
 /** The first-start admin's password the harness sets (TOOLROOM_ADMIN_PASSWORD). */
-export const ADMIN_PASSWORD = 'Admin-Toolroom-2026!';
+export const ADMIN_PASSWORD = 'Plant-Keeper-2026!';
 
 /**
  * `npm start`'s command on a free port with a fresh data dir and a fresh PostgreSQL database
