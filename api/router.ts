@@ -14,7 +14,8 @@ import { listAuditEvents, listAuditInput, type AuditEvent } from '../core/audit/
 import type { AccessPolicy } from '../core/accounts/policy';
 import { changeOwnPassword } from '../core/accounts/service';
 import { login, logout } from '../core/accounts/sessions';
-import { validationError } from '../core/errors';
+import { ToolroomError, validationError } from '../core/errors';
+import { findCredentials } from '../core/accounts/repository';
 import { changeOwnPasswordInput, loginInput } from '../core/accounts/schema';
 import {
   callerOf,
@@ -97,6 +98,7 @@ function sessionRoutes(): Route[] {
         user: ctx.caller!.user,
         via: ctx.caller!.via,
         csrfToken: ctx.caller!.sessionToken ? csrfTokenFor(ctx.caller!.sessionToken) : null,
+        mustChangePassword: ctx.caller!.via === 'session' && (await findCredentials(ctx.db, { id: ctx.caller!.user.id }))?.must_change_password === true,
         operations: OPERATIONS.filter((op) => can(ctx.actor, op)),
       }),
     },
@@ -259,19 +261,26 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
     try {
       caller = await callerOf(db, req, policy);
     } catch (err) {
-      addressLimiter?.take(`a:${address}`);
       // A cookie that no longer works is cleared, so the browser stops sending it.
       if (isUnauthenticated(err) && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
         res.setHeader('Set-Cookie', clearedSessionCookies(options.secureCookies));
       }
-      // Logging in again over a dead cookie is fine.
-      if (route.permission !== 'anonymous') throw err;
+      // Logging in again over a dead cookie is fine; anything else ends here (counted per address).
+      if (route.permission !== 'anonymous') {
+        addressLimiter?.take(`a:${address}`);
+        throw err;
+      }
       caller = null;
     }
     if (caller) userLimiter?.take(`u:${caller.user.id}`);
     else addressLimiter?.take(`a:${address}`);
     if (!caller && route.permission !== 'anonymous') throw unauthenticated('log in first (POST /session), or send an API token as Authorization: Bearer');
     if (route.permission !== 'anonymous') checkCsrf(method, req.headers, caller);
+    // A temporary password (set by an admin, or generated) is changed before anything else is done with it.
+    if (caller?.via === 'session' && !route.path.startsWith('/session') && (await findCredentials(db, { id: caller.user.id }))?.must_change_password) {
+      const message = 'choose a new password first (POST /session/password)';
+      throw new ToolroomError('forbidden', message, [{ field: '', rule: 'password_change_required', message }]);
+    }
 
     const match = compiled.pattern.exec(path)!;
     const pathValues: Record<string, string> = {};

@@ -210,6 +210,26 @@ describe(`REST API (${backend.name})`, function () {
       assert.equal((await new Client(api.url).login(c.username, 'Another long phrase 42')).status, 201);
       assert.equal((await new Client(api.url).login(c.username)).status, 401);
     });
+
+    it('with a temporary password, only the session routes work until it is changed', async () => {
+      const boss = await loggedIn(db, api.url, 'admin');
+      const u = await makeUser(db, 'technician');
+      const reset = await boss.call('PUT', `/users/${u.id}/password`, { password: 'Temporary pass 2030' });
+      assert.equal(reset.status, 200, reset.text);
+      const c = new Client(api.url);
+      const a = await c.login(u.username, 'Temporary pass 2030');
+      assert.equal(a.status, 201);
+      assert.equal(a.json.mustChangePassword, true);
+      const refused = await c.call('GET', '/tools');
+      assert.equal(refused.status, 403);
+      assert.equal(refused.json.errors[0].rule, 'password_change_required');
+      const me = await c.call('GET', '/session');
+      assert.equal(me.status, 200);
+      assert.equal(me.json.mustChangePassword, true);
+      const changed = await c.call('POST', '/session/password', { currentPassword: 'Temporary pass 2030', password: 'My own long phrase 77' });
+      assert.equal(changed.status, 200, changed.text);
+      assert.equal((await c.call('GET', '/tools')).status, 200);
+    });
   });
 
   describe('API tokens', () => {
