@@ -189,6 +189,12 @@ describe('dashboard: tool pages', function () {
       assert.match((await page.textContent('[data-test=title]'))!, /M-3007/);
       assert.match((await page.textContent('[data-cavity="2"]'))!, /blocked: cracked insert/);
       assert.equal(await page.locator('[data-cavity].tr-blocked').count(), 1);
+      // The shop-floor work on this tool starts from here, the tool chosen (the work pages take ?asset= too).
+      await page.click('[data-test=inspect]');
+      await page.waitForURL(/\/dashboard\/inspect\?asset=M-3007$/);
+      await gotoDashboard(page, dash.base, '/dashboard/tool?asset=M-3007', '[data-test=report-failure]');
+      await page.click('[data-test=report-failure]');
+      await page.waitForURL(/\/dashboard\/report-failure\?asset=M-3007$/);
       await gotoDashboard(page, dash.base, '/dashboard/tool?asset=NOPE-1', '[data-test=error]');
       assert.match((await page.textContent('[data-test=error]'))!, /No tool NOPE-1/);
     } finally {
