@@ -3,6 +3,7 @@ import { grantFor, PERMISSIONS, type Operation } from '../../core/auth/permissio
 import type { UserRole } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
 import { createApiToken } from '../../core/accounts/tokens';
+import { createTool } from '../../core/tools/service';
 import { apiRoutes } from '../../api/router';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../../api/auth';
 import { backends, resetData, tableCounts } from '../helpers/db';
@@ -332,6 +333,42 @@ describe(`REST API (${backend.name})`, function () {
     });
   });
 
+  describe("'own' grants over HTTP", () => {
+    it("a technician starts an action assigned to them, not one assigned to someone else; an engineer may", async () => {
+      const eng = await loggedIn(db, api.url, 'engineer');
+      const tina = await loggedIn(db, api.url, 'technician');
+      const tom = await loggedIn(db, api.url, 'technician');
+      const tool = await eng.call('POST', '/tools', { assetNumber: 'OWN-1', name: 'Cap', cavityCount: 1 });
+      assert.equal(tool.status, 201, tool.text);
+      const mine = await eng.call('POST', '/actions', { title: 'Polish', toolId: tool.json.id, assigneeId: tina.userId });
+      const his = await eng.call('POST', '/actions', { title: 'Vent', toolId: tool.json.id, assigneeId: tom.userId });
+      assert.equal(mine.status, 201, mine.text);
+      const refused = await tina.call('POST', `/actions/${his.json.id}/start`, { version: his.json.version });
+      assert.equal(refused.status, 403, refused.text);
+      assert.equal(refused.json.errors[0].rule, 'permission');
+      const ok = await tina.call('POST', `/actions/${mine.json.id}/start`, { version: mine.json.version });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.json.status, 'in_progress');
+      const byEngineer = await eng.call('POST', `/actions/${his.json.id}/start`, { version: his.json.version });
+      assert.equal(byEngineer.status, 200, byEngineer.text);
+    });
+
+    it("a technician may not list or revoke someone else's API tokens; an admin may", async () => {
+      const boss = await loggedIn(db, api.url, 'admin');
+      const tina = await loggedIn(db, api.url, 'technician');
+      const tom = await loggedIn(db, api.url, 'technician');
+      const t = await tom.call('POST', '/tokens', { name: 'scanner' });
+      assert.equal(t.status, 201);
+      assert.equal((await tina.call('GET', `/tokens?userId=${tom.userId}`)).status, 403);
+      assert.equal((await tina.call('DELETE', `/tokens/${t.json.token.id}`)).status, 403);
+      assert.equal((await tina.call('POST', '/tokens', { name: 'x', userId: tom.userId })).status, 403);
+      const all = await boss.call('GET', `/tokens?userId=${tom.userId}`);
+      assert.equal(all.status, 200);
+      assert.equal(all.json.items.length, 1);
+      assert.equal((await boss.call('DELETE', `/tokens/${t.json.token.id}`)).status, 200);
+    });
+  });
+
   describe('audit trail', () => {
     it('exports CSV and NDJSON streamed, every event of the filter once; technicians get 403', async () => {
       const boss = await loggedIn(db, api.url, 'admin');
@@ -353,6 +390,20 @@ describe(`REST API (${backend.name})`, function () {
       const refused = await tech.call('GET', '/audit/export.csv');
       assert.equal(refused.status, 403);
       assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+      // Over more than one page (500 events a page), each event once, newest first.
+      const sys = { id: 'system', name: 'bulk', role: 'system' as const, via: 'test' };
+      for (let i = 0; i < 60; i++) {
+        await Promise.all(Array.from({ length: 10 }, (_, j) => createTool(db, sys, { assetNumber: `AUD-${i}-${j}`, name: 'Bulk', cavityCount: 1 })));
+      }
+      const all = await boss.call('GET', '/audit/export.ndjson');
+      const events = all.text.trim().split('\n').map((l) => JSON.parse(l) as { seq: number });
+      const [{ count }] = await db('audit_events').count<{ count: string }[]>({ count: '*' });
+      assert.ok(events.length > 600);
+      assert.equal(events.length, Number(count));
+      assert.equal(new Set(events.map((e) => e.seq)).size, events.length);
+      assert.ok(events.every((e, i) => i === 0 || e.seq < events[i - 1].seq), 'newest first');
+      const csvAll = await boss.call('GET', '/audit/export.csv');
+      assert.equal(csvAll.text.trim().split('\r\n').length, events.length + 1);
       const verify = await boss.call('POST', '/audit/verify', {});
       assert.equal(verify.status, 200, verify.text);
       assert.equal(verify.json.ok, true);
