@@ -164,11 +164,11 @@ describe('dashboard: work pages', function () {
 
       // Without a code: refused, naming the field, the description kept, nothing written.
       const before = await tableCounts(dash.db);
-      await page.fill('[name=description]', 'pin snapped at ejection');
+      await page.fill('textarea[name=description]', 'pin snapped at ejection');
       await page.click('[data-test=submit]');
       const err = await page.waitForSelector('[data-test=error]', { timeout: 15000 });
       assert.match((await err.textContent())!, /failureCode/);
-      assert.equal(await page.inputValue('[name=description]'), 'pin snapped at ejection');
+      assert.equal(await page.inputValue('textarea[name=description]'), 'pin snapped at ejection');
       assert.deepEqual(await tableCounts(dash.db), before, 'nothing written');
 
       await page.selectOption('[data-test=code]', 'EJ-PIN-BROKEN');
