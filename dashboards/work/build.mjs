@@ -9,6 +9,7 @@
  * (ui-template is client-constrained in ui-base and the message keeps msg._client.socketId).
  */
 import fs from 'node:fs';
+import process from 'node:process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
