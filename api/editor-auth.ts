@@ -2,9 +2,9 @@
  * The Node-RED editor's `adminAuth`, backed by Toolroom's users (issue 5): the same passwords,
  * every attempt made through core's login (so it is rate-limited, locked out and audited like any
  * other), and each user's editor access: `full` → permissions '*', `read` → 'read', `none` → no
- * login. Node-RED asks for the user again on every admin request (its token names the username),
- * so a disabled user, a role or access change, or a password that must be changed takes effect at
- * once (a short cache keeps a busy editor from a query per request).
+ * login. Node-RED asks for the user again on every admin request (its token names the username):
+ * a disabled user, an editor access changed since the login, or a password that must be changed
+ * ends the token at once (a 2 s cache keeps a busy editor from a query per request).
  *
  * Node-RED calls `authenticate(username, password)` without the request: `editorAddress` (an
  * express middleware before Node-RED's admin routes) keeps the client's address in an
@@ -49,6 +49,10 @@ export interface EditorAuthOptions {
 export function editorAdminAuth(options: EditorAuthOptions) {
   const cacheMs = options.cacheMs ?? 2000;
   const cache = new Map<string, { at: number; user: EditorUser | null }>();
+  // Node-RED checks a request against the scope its token got at login, not the user's permissions
+  // now: a token is only good while the user still has what it was granted here (in this process;
+  // after a restart, editors log in again).
+  const granted = new Map<string, EditorUser['permissions']>();
   const log = options.log ?? ((m: string) => console.warn(`Toolroom: ${m}`));
 
   /** The editor user for a username, or null (unknown, disabled, no editor access, password to change). */
@@ -75,7 +79,14 @@ export function editorAdminAuth(options: EditorAuthOptions) {
     // Node-RED's editor token lives as long as a Toolroom session may (its idle timeout does not apply:
     // the editor has no session of ours; disabling the user or removing editor access ends it at once).
     sessionExpiryTime: Math.floor(withDefaults(options.policy).sessionLifetimeMs / 1000),
-    users: (username: string) => lookup(username),
+    async users(username: string): Promise<EditorUser | null> {
+      const user = await lookup(username);
+      if (!user || granted.get(user.username) !== user.permissions) {
+        if (typeof username === 'string') granted.delete(username.trim().toLowerCase());
+        return null;
+      }
+      return user;
+    },
     async authenticate(username: unknown, password: unknown): Promise<EditorUser | null> {
       if (typeof username !== 'string' || typeof password !== 'string') return null;
       const context = requestContext.getStore();
@@ -99,6 +110,7 @@ export function editorAdminAuth(options: EditorAuthOptions) {
           log(`editor login refused for ${result.user.username}: the password must be changed first (/toolroom/password)`);
           return null;
         }
+        granted.set(result.user.username, permissions);
         return { username: result.user.username, permissions };
       } catch (err) {
         if (err instanceof ToolroomError) return null;

@@ -18,6 +18,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { accessPolicyFromEnv } from '../core/accounts/policy';
 import { ensureAdmin } from '../core/accounts/service';
+import { ToolroomError } from '../core/errors';
 import { createDashboardAuth, SETTINGS_KEY } from '../api/login-dashboard';
 import { editorAddress, editorAdminAuth } from '../api/editor-auth';
 import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../api/login';
@@ -191,7 +192,10 @@ async function main(): Promise<void> {
     // First start (or no admin left who can log in): user `admin`, with TOOLROOM_ADMIN_PASSWORD or a
     // generated password shown this once, to be changed at the first login.
     const given = process.env.TOOLROOM_ADMIN_PASSWORD;
-    const admin = await ensureAdmin(db, given ? { password: given } : {});
+    const admin = await ensureAdmin(db, given ? { password: given } : {}).catch((err: unknown) => {
+      if (!(err instanceof ToolroomError) || err.code !== 'validation') throw err;
+      throw new Error(`TOOLROOM_ADMIN_PASSWORD is not a usable password: ${err.cause.details.map((d) => d.message).join('; ')}`);
+    });
     if (admin?.generatedPassword) {
       console.log(`Toolroom: created user admin with the password ${admin.generatedPassword} — shown this once; change it at the first login`);
     } else if (admin) {

@@ -2,17 +2,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { safeNext } from '../../api/login';
 import { applicationFlows, optionsFrom } from '../../scripts/start';
 import { demoSimulatorOptions } from '../../scripts/start-simulator';
 
 describe('start options and application flows', () => {
   it('defaults to port 1880 on 127.0.0.1 with ./data, seeding, no simulator', () => {
-    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true, simulate: false });
+    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true, simulate: false, auth: true, tls: null });
   });
 
   it('reads PORT, TOOLROOM_HOST, TOOLROOM_DATA_DIR, and skips the seed with --no-seed or TOOLROOM_SEED=0', () => {
     const o = optionsFrom(['--no-seed'], { PORT: '8080', TOOLROOM_HOST: '0.0.0.0', TOOLROOM_DATA_DIR: '/srv/toolroom' });
-    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false, simulate: false });
+    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false, simulate: false, auth: true, tls: null });
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '0' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: 'false' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '1' }).seed, true);
@@ -25,6 +26,28 @@ describe('start options and application flows', () => {
     assert.deepEqual(demoSimulatorOptions({}, '/srv/toolroom'), { port: 48400, cycleTimeMs: 5000, certificateRoot: '/srv/toolroom/press-simulator-pki' });
     assert.deepEqual(demoSimulatorOptions({ PRESS_SIM_PORT: '0', PRESS_SIM_CYCLE_MS: '250' }, '/d').port, 0);
     assert.throws(() => demoSimulatorOptions({ PRESS_SIM_CYCLE_MS: 'fast' }, '/d'), /PRESS_SIM_CYCLE_MS/);
+  });
+
+  it('serves HTTPS with TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY, both or neither (the error names the missing one)', () => {
+    assert.deepEqual(optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem', TOOLROOM_TLS_KEY: '/k.pem' }).tls, { cert: '/c.pem', key: '/k.pem' });
+    assert.throws(() => optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem' }), /TOOLROOM_TLS_KEY is not set/);
+    assert.throws(() => optionsFrom([], { TOOLROOM_TLS_KEY: '/k.pem' }), /TOOLROOM_TLS_CERT is not set/);
+  });
+
+  it('has login on unless TOOLROOM_AUTH=off, which only ever binds to loopback', () => {
+    assert.equal(optionsFrom([], { TOOLROOM_AUTH: 'off' }).auth, false);
+    assert.equal(optionsFrom([], { TOOLROOM_AUTH: 'off', TOOLROOM_HOST: '127.0.0.1' }).host, '127.0.0.1');
+    assert.equal(optionsFrom([], { TOOLROOM_AUTH: 'on', TOOLROOM_HOST: '0.0.0.0' }).auth, true);
+    assert.throws(() => optionsFrom([], { TOOLROOM_AUTH: 'off', TOOLROOM_HOST: '0.0.0.0' }), /TOOLROOM_HOST=0\.0\.0\.0 needs login/);
+    assert.throws(() => optionsFrom([], { TOOLROOM_AUTH: '0', TOOLROOM_HOST: '192.168.1.20' }), /needs login/);
+    assert.throws(() => optionsFrom([], { TOOLROOM_AUTH: 'maybe' }), /TOOLROOM_AUTH must be on or off/);
+  });
+
+  it('keeps a login redirect on this site', () => {
+    assert.equal(safeNext('/dashboard/tool?asset=M-1#x'), '/dashboard/tool?asset=M-1#x');
+    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/a\nb', '', undefined, '/toolroom/login?next=/x', '/toolroom/logout']) {
+      assert.equal(safeNext(bad), '/dashboard', String(bad));
+    }
   });
 
   it('refuses a bad port or an unknown argument', () => {

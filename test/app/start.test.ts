@@ -30,8 +30,13 @@ interface App {
   proc: ChildProcess;
   output(): string;
   base: string;
+  /** The first admin's Node-RED admin token: the editor and its API need a login (issue 5). */
+  token: string;
   stop(): Promise<number | null>;
 }
+
+/** The password the first start gives user admin here (TOOLROOM_ADMIN_PASSWORD). */
+const ADMIN_PASSWORD = 'Toolroom-First-2026!';
 
 /** Run `bash scripts/node24.sh bash scripts/start.sh` and wait until the editor answers. */
 async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<App> {
@@ -49,6 +54,7 @@ async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Ap
     proc,
     output: () => out,
     base,
+    token: '',
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
@@ -60,7 +66,15 @@ async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Ap
     // Node-RED answers before its flows have started: wait for both.
     if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
       const res = await fetch(`${base}/`).catch(() => null);
-      if (res?.ok) return app;
+      if (res?.ok) {
+        const login = await fetch(`${base}/auth/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: ADMIN_PASSWORD }),
+        });
+        assert.equal(login.status, 200, `the admin logs in to the editor: ${await login.clone().text()}`);
+        app.token = ((await login.json()) as { access_token: string }).access_token;
+        return app;
+      }
     }
     if (Date.now() > deadline) {
       await app.stop();
@@ -81,7 +95,7 @@ interface FlowNode {
 }
 
 async function getFlows(app: App): Promise<{ rev: string; flows: FlowNode[] }> {
-  const res = await fetch(`${app.base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
+  const res = await fetch(`${app.base}/flows`, { headers: { 'Node-RED-API-Version': 'v2', Authorization: `Bearer ${app.token}` } });
   assert.equal(res.status, 200);
   return (await res.json()) as { rev: string; flows: FlowNode[] };
 }
@@ -92,7 +106,7 @@ async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
   const before = started();
   const res = await fetch(`${app.base}/flows`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+    headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full', Authorization: `Bearer ${app.token}` },
     body: JSON.stringify({ flows, rev }),
   });
   assert.equal(res.status, 200, await res.text());
@@ -161,7 +175,7 @@ describe('the app: npm start', function () {
 
     it('runs, keeps data and edited flows across a restart, and never seeds twice', async () => {
       const dataDir = tempDir();
-      const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: dbUrl, TOOLROOM_SEED: '' };
+      const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: dbUrl, TOOLROOM_SEED: '', TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD };
 
       // First start: migrated, seeded (when the demo seed exists), application flows deployed.
       const first = await startApp(env);
@@ -177,13 +191,14 @@ describe('the app: npm start', function () {
       assert.ok(fs.existsSync(path.join(dataDir, 'node-red', 'flows.json')), 'user dir under the data dir');
       assert.ok(fs.existsSync(path.join(dataDir, 'photos')));
       assert.ok(!fs.existsSync(path.join(dataDir, 'pglite')), 'no embedded database with DATABASE_URL');
-      const nodes = await (await fetch(`${first.base}/nodes`, { headers: { Accept: 'application/json' } })).json() as { id: string; enabled: boolean; err?: string }[];
+      const nodes = await (await fetch(`${first.base}/nodes`, { headers: { Accept: 'application/json', Authorization: `Bearer ${first.token}` } })).json() as { id: string; enabled: boolean; err?: string }[];
       for (const id of ['toolroom-config', 'toolroom-tool', 'ui-base']) {
         const set = nodes.find((n) => n.id.endsWith(`/${id}`));
         assert.ok(set && set.enabled && !set.err, `${id} is installed: ${JSON.stringify(set)}`);
       }
       const dash = await fetch(`${first.base}/dashboard/`);
       assert.equal(dash.status, 200, 'Dashboard 2 serves the application pages');
+      assert.match(dash.url, /\/toolroom\/login\?next=/, 'behind the login page');
 
       let { rev, flows } = await getFlows(first);
       assert.ok(flows.some((n) => n.type === 'tab' && n.label === 'Toolroom'), 'the application flow is deployed');
@@ -268,7 +283,7 @@ describe('the app: npm start', function () {
 
   it('runs on embedded PGlite in the data dir, without the demo plant when asked', async () => {
     const dataDir = tempDir();
-    const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '' };
+    const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '', TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD };
     const app = await startApp(env, ['--no-seed']);
     apps.push(app);
     assert.match(app.output(), /demo seed skipped \(--no-seed/);

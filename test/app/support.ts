@@ -1,0 +1,274 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * The real start command as a child process, and a small HTTP client for it: a cookie jar, form
+ * posts, HTTPS with a test CA, and a Socket.IO (Engine.IO 4, polling) client that speaks to
+ * Dashboard 2's socket the way its browser client does — so a test can send the crafted messages
+ * a browser's console could.
+ */
+export const root = path.resolve(__dirname, '../../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface App {
+  proc: ChildProcess;
+  output(): string;
+  base: string;
+  stop(): Promise<number | null>;
+}
+
+/** Run `bash scripts/node24.sh bash scripts/start.sh` and wait until the editor answers. */
+export async function startApp(env: NodeJS.ProcessEnv, args: string[] = [], options: { ca?: Buffer } = {}): Promise<App> {
+  const proc = spawn('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const base = `${env.TOOLROOM_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${env.PORT}`;
+  const app: App = {
+    proc,
+    output: () => out,
+    base,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+  const deadline = Date.now() + 150000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`start exited with ${proc.exitCode}:\n${out}`);
+    // Node-RED answers before its flows have started: wait for both.
+    if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
+      const res = await request(`${base}/`, { ca: options.ca }).catch(() => null);
+      if (res && res.status === 200) return app;
+    }
+    if (Date.now() > deadline) {
+      await app.stop();
+      throw new Error(`start did not come up:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Cookies by name, as a browser would keep them for one site (path and expiry simplified). */
+export class CookieJar {
+  readonly cookies = new Map<string, { value: string; attributes: string }>();
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v.value}`).join('; ');
+  }
+  get(name: string): string | undefined {
+    return this.cookies.get(name)?.value;
+  }
+  take(setCookie: string[] | undefined): void {
+    for (const line of setCookie ?? []) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/max-age=0\b/i.test(line) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, { value, attributes: attrs.join(';').trim() });
+    }
+  }
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  jar?: CookieJar;
+  ca?: Buffer;
+  /** A form body (application/x-www-form-urlencoded). */
+  form?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** One HTTP(S) request, no redirects followed; cookies from and into `jar`. */
+export function request(url: string, options: RequestOptions = {}): Promise<Answer> {
+  const u = new URL(url);
+  const headers: Record<string, string> = { ...options.headers };
+  let body = options.body;
+  if (options.form) {
+    body = new URLSearchParams(options.form).toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  if (options.jar && options.jar.cookies.size) headers.cookie = options.jar.header();
+  const lib = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      u,
+      { method: options.method ?? (body !== undefined ? 'POST' : 'GET'), headers, ...(options.ca ? { ca: options.ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          options.jar?.take(res.headers['set-cookie']);
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            json: <T>() => {
+              try {
+                return JSON.parse(text) as T;
+              } catch {
+                throw new Error(`${options.method ?? 'GET'} ${url} answered ${res.statusCode} with no JSON: ${text.slice(0, 300)}`);
+              }
+            },
+          });
+        });
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 30000, () => req.destroy(new Error(`${url}: no answer in ${options.timeoutMs ?? 30000} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The value of a hidden form field in an HTML page. */
+export function formField(html: string, name: string): string {
+  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!m) throw new Error(`no field ${name} in:\n${html.slice(0, 2000)}`);
+  return m[1];
+}
+
+/** Log in through the login page (GET for the form's token, POST the form). Returns the POST's answer. */
+export async function loginForm(base: string, jar: CookieJar, fields: Record<string, string>, options: { ca?: Buffer; next?: string } = {}): Promise<Answer> {
+  const page = await request(`${base}/toolroom/login${options.next ? `?next=${encodeURIComponent(options.next)}` : ''}`, { jar, ca: options.ca });
+  if (page.status !== 200) throw new Error(`login page answered ${page.status}`);
+  return request(`${base}/toolroom/login`, {
+    jar,
+    ca: options.ca,
+    form: { csrf: formField(page.body, 'csrf'), next: formField(page.body, 'next'), ...fields },
+  });
+}
+
+/** A Node-RED admin token (the editor's own login: POST /auth/token), or the refusal's status. */
+export async function editorToken(base: string, username: string, password: string, ca?: Buffer): Promise<{ status: number; token?: string }> {
+  // As the editor asks: scope "" (the user's own permissions).
+  const res = await request(`${base}/auth/token`, {
+    ca,
+    form: { client_id: 'node-red-editor', grant_type: 'password', scope: '', username, password },
+  });
+  return { status: res.status, token: res.status === 200 ? res.json<{ access_token: string }>().access_token : undefined };
+}
+
+export type Packet = { type: 'connect'; data: unknown } | { type: 'connect_error'; data: { message?: string } } | { type: 'event'; name: string; args: unknown[] } | { type: 'disconnect' } | { type: 'other'; raw: string };
+
+/**
+ * A Socket.IO client over Engine.IO 4 long polling (what Dashboard 2's client starts with),
+ * carrying the jar's cookies: enough to connect, emit and read events.
+ */
+export class PollingSocket {
+  sid = '';
+  closed = false;
+  readonly received: Packet[] = [];
+  private readonly url: string;
+
+  constructor(
+    base: string,
+    private readonly jar: CookieJar,
+    private readonly ca?: Buffer,
+    socketPath = '/dashboard/socket.io/',
+  ) {
+    this.url = `${base}${socketPath}?EIO=4&transport=polling`;
+  }
+
+  /** Engine.IO open, then the Socket.IO connect to namespace '/': resolves with the server's answer to it. */
+  async connect(): Promise<Packet> {
+    const open = await request(`${this.url}&t=${Date.now()}`, { jar: this.jar, ca: this.ca });
+    if (open.status !== 200 || !open.body.startsWith('0')) throw new Error(`engine.io open answered ${open.status}: ${open.body.slice(0, 200)}`);
+    this.sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
+    await this.write('40');
+    for (let i = 0; i < 5; i++) {
+      const packets = await this.poll();
+      const answer = packets.find((p) => p.type === 'connect' || p.type === 'connect_error');
+      if (answer) return answer;
+    }
+    throw new Error('no answer to the namespace connect');
+  }
+
+  private async write(payload: string): Promise<Answer> {
+    const res = await request(`${this.url}&sid=${this.sid}`, { jar: this.jar, ca: this.ca, method: 'POST', body: payload, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
+    if (res.status !== 200) this.closed = true;
+    return res;
+  }
+
+  emit(event: string, ...args: unknown[]): Promise<Answer> {
+    return this.write(`42${JSON.stringify([event, ...args])}`);
+  }
+
+  /** One long poll: the packets the server had (pings answered); marks the socket closed when the server ended it. */
+  async poll(): Promise<Packet[]> {
+    // Never cut a long poll short: a second one while the first is pending ends the session. The server answers within its ping interval (25 s).
+    const res = await request(`${this.url}&sid=${this.sid}&t=${Date.now()}`, { jar: this.jar, ca: this.ca, timeoutMs: 40000 });
+    if (res.status !== 200) {
+      this.closed = true;
+      return [];
+    }
+    const out: Packet[] = [];
+    for (const raw of res.body.split('\x1e')) {
+      if (raw === '2') {
+        await this.write('3');
+        continue;
+      }
+      if (raw === '1') {
+        this.closed = true;
+        continue;
+      }
+      let p: Packet;
+      if (raw.startsWith('40')) p = { type: 'connect', data: raw.length > 2 ? JSON.parse(raw.slice(2)) : null };
+      else if (raw.startsWith('44')) p = { type: 'connect_error', data: JSON.parse(raw.slice(2)) as { message?: string } };
+      else if (raw.startsWith('41')) p = { type: 'disconnect' };
+      else if (raw.startsWith('42')) {
+        const [name, ...args] = JSON.parse(raw.slice(2)) as [string, ...unknown[]];
+        p = { type: 'event', name, args };
+      } else p = { type: 'other', raw };
+      out.push(p);
+      this.received.push(p);
+    }
+    return out;
+  }
+
+  /** Poll until an event named `name` arrives (or the socket closes / time runs out). */
+  async waitFor(name: string | RegExp, timeoutMs = 20000): Promise<Extract<Packet, { type: 'event' }> | null> {
+    const deadline = Date.now() + timeoutMs;
+    const match = (p: Packet): p is Extract<Packet, { type: 'event' }> => p.type === 'event' && (typeof name === 'string' ? p.name === name : name.test(p.name));
+    const seen = this.received.find(match);
+    if (seen) return seen;
+    while (!this.closed && Date.now() < deadline) {
+      const found = (await this.poll()).find(match);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) await this.write('1').catch(() => undefined);
+    this.closed = true;
+  }
+}
