@@ -166,8 +166,12 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         'Content-Disposition': `attachment; filename="toolroom-audit-${stamp}.${format}"`,
         'Cache-Control': 'no-store',
       });
+      // A client that goes away mid-export: stop at the next write (a 'drain' would never come).
       const write = async (text: string) => {
-        if (!ctx.res.write(text)) await once(ctx.res, 'drain');
+        if (ctx.res.destroyed || ctx.res.write(text)) return;
+        const done = new AbortController();
+        await Promise.race([once(ctx.res, 'drain', { signal: done.signal }), once(ctx.res, 'close', { signal: done.signal })]).catch(() => undefined);
+        done.abort();
       };
       if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\r\n');
       for (let offset = 0; ; ) {

@@ -404,6 +404,15 @@ describe(`REST API (${backend.name})`, function () {
       assert.ok(events.every((e, i) => i === 0 || e.seq < events[i - 1].seq), 'newest first');
       const csvAll = await boss.call('GET', '/audit/export.csv');
       assert.equal(csvAll.text.trim().split('\r\n').length, events.length + 1);
+      // A client that leaves mid-export leaves the server answering.
+      const abort = new AbortController();
+      const h: Record<string, string> = { cookie: [...boss.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+      const res = await fetch(`${api.url}/audit/export.ndjson`, { headers: h, signal: abort.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      abort.abort();
+      await reader.cancel().catch(() => undefined);
+      assert.equal((await boss.call('GET', '/audit?limit=1')).status, 200);
       const verify = await boss.call('POST', '/audit/verify', {});
       assert.equal(verify.status, 200, verify.text);
       assert.equal(verify.json.ok, true);
