@@ -212,6 +212,7 @@ describe('dashboard: work pages', function () {
       await page.click(`${card} [data-test=confirm-complete]`);
       await page.waitForSelector(`${card}[data-status=done]`, { timeout: 15000 });
       await screenshot(page, 'work-action-done-tablet');
+      assert.deepEqual(await smallTouchTargets(page), [], 'actions: every control at least 48 px');
       const done = await dash.db('actions').where('id', action.id).first();
       assert.deepEqual([done.status, done.resolution], ['done', 'vents cleaned, tested 20 shots']);
       const audit = await dash.db('audit_events').where({ entity: 'action', entity_id: String(action.id) }).orderBy('seq');
@@ -302,6 +303,7 @@ describe('dashboard: work pages', function () {
       await page.waitForSelector('[data-test=notice]:has-text("created")', { timeout: 15000 });
       await page.waitForSelector('[data-test=failure-actions] [data-action]');
       await screenshot(page, 'work-triage-engineer-tablet');
+      assert.deepEqual(await smallTouchTargets(page), [], 'triage: every control at least 48 px');
       const action = await dash.db('actions').where('failure_report_id', failure.id).orderBy('id', 'desc').first();
       assert.deepEqual([action.title, action.assignee_id], ['Re-align ejector plate', Number(users.technician.id)]);
     } finally {
@@ -326,6 +328,7 @@ describe('dashboard: work pages', function () {
       const row = await dash.db('pm_plans').where('id', plan.id).first();
       assert.deepEqual([Number(row.interval_shots), row.interval_days, row.warning_percent], [50000, 30, 85]);
       await screenshot(page, 'work-pm-plans-tablet');
+      assert.deepEqual(await smallTouchTargets(page), [], 'PM plans: every control at least 48 px');
 
       await gotoDashboard(page, dash.base, '/dashboard/catalog', '[data-test=new-code]');
       await page.click('[data-test=new-code]');
@@ -343,6 +346,7 @@ describe('dashboard: work pages', function () {
       await page.waitForSelector('[data-test=notice]:has-text("out of use")', { timeout: 15000 });
       assert.equal((await dash.db('failure_codes').where('code', 'EJ-PIN-COATING').first()).active, false);
       await screenshot(page, 'work-catalog-tablet');
+      assert.deepEqual(await smallTouchTargets(page), [], 'catalog: every control at least 48 px');
     } finally {
       await context.close();
     }
@@ -361,6 +365,7 @@ describe('dashboard: work pages', function () {
       await page.click('[data-seq]');
       assert.match((await page.textContent('.tr-diff'))!, /"outcome"/, 'before/after shown');
       await screenshot(page, 'work-audit-tablet');
+      assert.deepEqual(await smallTouchTargets(page), [], 'audit: every control at least 48 px');
 
       const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-csv]')]);
       assert.match(csv.suggestedFilename(), /^toolroom-audit-.*\.csv$/);
