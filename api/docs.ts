@@ -101,7 +101,10 @@ const SCRIPT = `
       nav.appendChild(el('a', { href: '#tag-' + tag, text: tag }));
       out.appendChild(el('h2', { id: 'tag-' + tag, text: tag }));
       byTag[tag].forEach(function (o) {
-        var body = el('div', { class: 'body' }, [el('p', { text: o.op.description || '' })]);
+        // Backticked words in a description become <code>; the rest stays text.
+        var desc = el('p');
+        (o.op.description || '').split('\x60').forEach(function (part, i) { desc.appendChild(i % 2 ? el('code', { text: part }) : document.createTextNode(part)); });
+        var body = el('div', { class: 'body' }, [desc]);
         var params = o.op.parameters || [];
         if (params.length) {
           body.appendChild(el('h4', { text: 'Parameters' }));

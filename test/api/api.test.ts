@@ -75,6 +75,19 @@ describe(`REST API (${backend.name})`, function () {
       });
     }
 
+    for (const route of apiRoutes().filter((r) => r.permission === null)) {
+      it(`${route.method} ${route.path} (own account): every role allowed, anonymous 401`, async () => {
+        for (const role of ROLES) {
+          const c = new Client(api.url);
+          c.bearer = tokenOf[role];
+          const a = await c.call(route.method, route.path, route.method === 'GET' || route.method === 'DELETE' ? undefined : {});
+          assert.ok([200, 204, 400].includes(a.status), `${role}: ${a.status} ${a.text}`);
+        }
+        const anon = await new Client(api.url).call(route.method, route.path, route.method === 'GET' ? undefined : {});
+        assert.equal(anon.status, 401, anon.text);
+      });
+    }
+
     it('anonymous may read the OpenAPI document and the docs page, and nothing else without logging in', async () => {
       const c = new Client(api.url);
       const doc = await c.call('GET', '/openapi.json');
