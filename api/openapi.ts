@@ -83,7 +83,12 @@ export function openApiDocument(routes: Route[], base: string): Json {
     const responses: Json = {};
     if (route.produces) responses[status] = { description: 'OK', content: { [route.produces]: {} } };
     else if (route.status === 204) responses['204'] = { description: 'Done' };
-    else responses[status] = { description: status === '201' ? 'Created' : 'OK', content: { 'application/json': { schema: {} } } };
+    else {
+      // Lists answer with core's Page; the rest with core's record as it is.
+      const paged = route.method === 'GET' && 'limit' in props && 'offset' in props;
+      const schema = paged ? { $ref: '#/components/schemas/Page' } : {};
+      responses[status] = { description: status === '201' ? 'Created' : 'OK', content: { 'application/json': { schema } } };
+    }
     if (route.input) responses['400'] = problemResponse('Invalid input: `errors` names each field and rule');
     if (route.permission !== 'anonymous') {
       responses['401'] = problemResponse('Not logged in, or the session or token is invalid, expired, revoked or its user disabled');
@@ -121,6 +126,18 @@ export function openApiDocument(routes: Route[], base: string): Json {
         sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `The session cookie from POST /session; writes also need the ${CSRF_HEADER} header` },
       },
       schemas: {
+        Page: {
+          type: 'object',
+          description: 'One page of a list: `total` counts every match up to a cap (`totalCapped` says the cap was reached).',
+          required: ['items', 'total', 'totalCapped', 'limit', 'offset'],
+          properties: {
+            items: { type: 'array', items: { type: 'object' } },
+            total: { type: 'integer' },
+            totalCapped: { type: 'boolean' },
+            limit: { type: 'integer' },
+            offset: { type: 'integer' },
+          },
+        },
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code', 'errors'],
