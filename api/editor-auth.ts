@@ -16,7 +16,9 @@ import type { Knex } from 'knex';
 import { findCredentials } from '../core/accounts/repository';
 import type { AccessPolicy } from '../core/accounts/policy';
 import { withDefaults } from '../core/accounts/policy';
-import { login, logout } from '../core/accounts/sessions';
+import { actorOf, login, logout } from '../core/accounts/sessions';
+import { recordAudit } from '../core/audit/record';
+import { inTransaction } from '../core/db/transaction';
 import { ToolroomError } from '../core/errors';
 import { findUser } from '../core/users/repository';
 import type { EditorAccess } from '../core/users/schema';
@@ -102,16 +104,22 @@ export function editorAdminAuth(options: EditorAuthOptions) {
         await logout(db, result.token);
         cache.delete(result.user.username);
         const permissions = EDITOR_PERMISSIONS[result.user.editorAccess];
-        if (!permissions) {
-          log(`editor login refused for ${result.user.username}: no editor access`);
+        const refused = !permissions ? 'no_editor_access' : result.mustChangePassword ? 'must_change_password' : null;
+        if (refused) {
+          // The password was right (core audited the login): the trail also says the editor said no, and why.
+          await inTransaction(db, (trx) =>
+            recordAudit(trx, actorOf(result.user, 'editor'), {
+              action: 'editor.login_refused',
+              entity: 'user',
+              entityId: result.user.id,
+              after: { username: result.user.username, reason: refused, editorAccess: result.user.editorAccess },
+            }),
+          );
+          log(`editor login refused for ${result.user.username}: ${refused === 'no_editor_access' ? 'no editor access' : 'the password must be changed first (/toolroom/password)'}`);
           return null;
         }
-        if (result.mustChangePassword) {
-          log(`editor login refused for ${result.user.username}: the password must be changed first (/toolroom/password)`);
-          return null;
-        }
-        granted.set(result.user.username, permissions);
-        return { username: result.user.username, permissions };
+        granted.set(result.user.username, permissions!);
+        return { username: result.user.username, permissions: permissions! };
       } catch (err) {
         if (err instanceof ToolroomError) return null;
         throw err;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { systemActor } from '../../core/auth/actor';
-import { setPassword } from '../../core/accounts/service';
+import { setPassword, setPin } from '../../core/accounts/service';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
@@ -122,6 +122,22 @@ describe('login across the app (issue 5): npm start', function () {
     assert.equal(dash.status, 200);
     assert.match(dash.body, /<div id="app"|<!DOCTYPE html>/i);
     assert.equal((await audit('login.succeeded'))[0].actor_name, 'tina');
+  });
+
+  it('logs in with a PIN on the same form, and refuses a wrong one as a PIN', async () => {
+    await setPin(db, systemActor('test'), { userId: people.tina.id, pin: '4711' });
+    const wrong = await loginForm(app.base, new CookieJar(), { username: 'tina', pin: '1234' });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.body, /Unknown username or wrong PIN/);
+    assert.equal((await audit('login.failed'))[0].after.reason, 'wrong_pin');
+    const both = await loginForm(app.base, new CookieJar(), { username: 'tina', pin: '4711', password: PASSWORD });
+    assert.equal(both.status, 400);
+    assert.match(both.body, /not both/);
+    const jar = new CookieJar();
+    const ok = await loginForm(app.base, jar, { username: 'tina', pin: '4711' });
+    assert.equal(ok.status, 303);
+    assert.equal((await request(`${app.base}/dashboard/tools`, { jar })).status, 200);
+    assert.equal((await audit('login.succeeded'))[0].after.method, 'pin');
   });
 
   it('refuses a login form from another site or without its token, and never redirects off the site', async () => {
@@ -254,6 +270,9 @@ describe('login across the app (issue 5): npm start', function () {
   it('guards the editor: no editor access is refused, read cannot deploy, full can; every attempt audited', async () => {
     const none = await editorToken(app.base, 'tina', PASSWORD);
     assert.equal(none.status, 403, 'technician: editor access none');
+    const refusal = (await audit('editor.login_refused'))[0];
+    assert.equal(refusal.actor_name, 'tina');
+    assert.equal(refusal.after.reason, 'no_editor_access');
     const wrong = await editorToken(app.base, 'eric', 'wrong-password');
     assert.equal(wrong.status, 403);
     assert.equal((await audit('login.failed'))[0].after.username, 'eric');
