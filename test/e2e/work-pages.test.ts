@@ -102,6 +102,8 @@ describe('dashboard: work pages', function () {
       const card = await page.waitForSelector(`[data-action="${action.id}"]`, { timeout: 15000 });
       assert.match((await card.textContent())!, /Failed post-run check/);
       assert.match((await page.textContent('[data-test=inspection-filter]'))!, new RegExp(`Inspection #${row.id}`));
+      // It waits in the pool (unassigned) for whoever takes it.
+      await gotoDashboard(page, dash.base, '/dashboard/actions?scope=pool', `[data-action="${action.id}"]`);
       await screenshot(page, 'work-actions-of-inspection-tablet');
     } finally {
       await context.close();
@@ -206,7 +208,7 @@ describe('dashboard: work pages', function () {
       // Completing needs what was done: refused without it, the field named, nothing changed.
       await page.click(`${card} [data-test=confirm-complete]`);
       await page.waitForSelector('[data-test=error]', { timeout: 15000 });
-      assert.match((await page.textContent(card))!, /What was done\s*What was done\s*must not be empty/, 'the message under the field');
+      assert.match((await page.textContent(card))!, /What was done\s*must not be empty/, 'the message under the field');
       assert.equal((await dash.db('actions').where('id', action.id).first()).status, 'in_progress');
       await page.fill(`${card} [name=resolution]`, 'vents cleaned, tested 20 shots');
       await page.click(`${card} [data-test=confirm-complete]`);
