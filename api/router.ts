@@ -219,7 +219,8 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
   const openapiJson = () => (openapi ??= JSON.stringify(openApiDocument(apiRoutes(), API_BASE)));
 
   async function handle(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://api.invalid');
+    // Appended, not resolved: a url like //host/x must stay a path, never become a host.
+    const url = new URL(`http://api.invalid${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? ''}`);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
     const address = clientAddress(req);
