@@ -394,6 +394,23 @@ describe('dashboard: work pages', function () {
     }
   });
 
+  it("each browser sees only its own answers: one technician's saved inspection does not show on another's page", async () => {
+    const a = await openPage(browser, dash, { user: users.technician, path: '/dashboard/inspect?asset=M-5004', ready: '[data-test=checklist]' });
+    const b = await openPage(browser, dash, { user: users.engineer, path: '/dashboard/inspect?asset=M-5004', ready: '[data-test=checklist]' });
+    try {
+      await a.page.click('[data-test=all-pass]');
+      await a.page.click('[data-test=submit]');
+      await a.page.waitForSelector('[data-test=saved]', { timeout: 15000 });
+      // Give a stray broadcast time to arrive, then look at the other browser.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await b.page.$('[data-test=saved]'), null, 'no confirmation in the other browser');
+      assert.equal(await b.page.getAttribute('[data-item] [data-result=pass]', 'aria-checked'), 'false', "the other browser's checklist untouched");
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
   it('the work pages at 1280x800, on a phone and in the dark theme', async () => {
     for (const [viewport, colorScheme] of [['desktop', 'light'], ['phone', 'light'], ['tablet', 'dark']] as const) {
       const { context, page } = await openPage(browser, dash, {
