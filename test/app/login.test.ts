@@ -121,6 +121,8 @@ describe('login across the app (issue 5): npm start', function () {
     const dash = await request(`${app.base}/dashboard/tools`, { jar });
     assert.equal(dash.status, 200);
     assert.match(dash.body, /<div id="app"|<!DOCTYPE html>/i);
+    const debug = await request(`${app.base}/dashboard/_debug/datastore/${TOOL_PAGE_TEMPLATE}`, { jar });
+    assert.equal(debug.status, 404, "Dashboard 2's debug endpoints (any widget's last message) are closed");
     assert.equal((await audit('login.succeeded'))[0].actor_name, 'tina');
   });
 
