@@ -10,7 +10,8 @@ import { admin, engineer, system, technician } from '../helpers/actors';
 /** Read models of the work pages (core/dashboard/work.ts): assignees and the audit log export. */
 for (const backend of backends) {
   describe(`work page read models [${backend.name}]`, function () {
-    this.timeout(30000);
+    // Opening PGlite and migrating it takes long on a loaded machine.
+    this.timeout(120000);
     let db: Db;
     before(async () => {
       db = await (backend as Backend).db();
