@@ -78,6 +78,9 @@ async function startServer(db: Db): Promise<{ url: string; close(): Promise<void
   const app = express();
   app.use(API_BASE, createApi({ database: async () => db, secureCookies: false, rateLimit: false }));
   const server = http.createServer(app);
+  // The client keeps connections between phases (PGlite's TRUNCATE can take seconds): a server closing an
+  // idle one (5 s by default) as the client reuses it is an ECONNRESET, not what this measures.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${API_BASE}`,
