@@ -254,8 +254,9 @@ async function main(): Promise<void> {
     ...authSettings,
   };
   RED.init(server, settings);
+  // The REST API asks every caller for a session or token itself, login pages or not.
+  app.use(API_BASE, createApi({ database, policy, secureCookies }));
   if (options.auth) {
-    app.use(API_BASE, createApi({ database, policy, secureCookies }));
     app.use(LOGIN_BASE, createLoginPages({ database, policy, secureCookies, onLogout: (token) => dashboardAuth?.endSession(token) }));
     app.use('/auth', editorAddress);
   }
@@ -272,9 +273,9 @@ async function main(): Promise<void> {
   const base = `${tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
   console.log(`Toolroom: Node-RED ${RED.version()} editor    ${base}/`);
   console.log(`Toolroom: dashboard                  ${base}/dashboard`);
+  console.log(`Toolroom: REST API                   ${base}${API_BASE}`);
   if (options.auth) {
     console.log(`Toolroom: login                      ${base}${LOGIN_PATH}`);
-    console.log(`Toolroom: REST API                   ${base}${API_BASE}`);
   } else {
     console.log('Toolroom: TOOLROOM_AUTH=off — no login anywhere (development only, this machine only)');
   }

@@ -386,6 +386,19 @@ describe('the start command: HTTPS, first admin, bind rules', function () {
     assert.equal(await second.stop(), 0);
   });
 
+  it('with TOOLROOM_AUTH=off (development) runs without any login, on loopback, and says so', async () => {
+    const dataDir = tempDir();
+    const off = await startApp({ PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '', TOOLROOM_AUTH: 'off', TOOLROOM_HOST: '' }, ['--no-seed']);
+    apps.push(off);
+    assert.match(off.output(), /TOOLROOM_AUTH=off — no login anywhere/);
+    assert.doesNotMatch(off.output(), /created user admin/);
+    assert.equal((await request(`${off.base}/flows`)).status, 200, 'the editor is open');
+    assert.equal((await request(`${off.base}/dashboard/tools`)).status, 200, 'so are the pages');
+    assert.equal((await request(`${off.base}/toolroom/login`)).status, 404, 'no login page');
+    assert.equal((await request(`${off.base}/toolroom/api/v1/session`)).status, 401, 'the REST API still asks who is calling');
+    assert.equal(await off.stop(), 0);
+  });
+
   async function refusedStart(env: NodeJS.ProcessEnv): Promise<string> {
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', '--no-seed'], {
