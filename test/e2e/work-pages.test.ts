@@ -124,14 +124,26 @@ describe('dashboard: work pages', function () {
         await page.click(sel);
       };
       await tap('[data-test=all-pass]');
+      const t0 = Date.now();
       await tap('[data-test=submit]');
       const saved = await page.waitForSelector('[data-test=saved]', { timeout: 15000 });
+      const saveMs = Date.now() - t0;
       assert.match((await saved.textContent())!, /saved: all passed/);
       assert.ok(taps <= 5, `${taps} taps`);
       const t = await tool('M-5003');
       const row = await dash.db('inspections').where('tool_id', t.id).first();
       assert.equal(row.outcome, 'pass');
       assert.equal((await dash.db('actions').where('inspection_id', row.id)).length, 0, 'no action for a pass');
+
+      // Figures: opening the page from a QR URL until the checklist shows, and the save round trip.
+      const loads: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = Date.now();
+        await gotoDashboard(page, dash.base, '/dashboard/inspect?asset=M-5003', '[data-test=checklist] [data-item]');
+        loads.push(Date.now() - t);
+      }
+      loads.sort((x, y) => x - y);
+      console.log(`      inspection page from a QR URL to checklist: median ${loads[2]} ms (min ${loads[0]}, max ${loads[4]}); save to confirmation ${saveMs} ms`);
     } finally {
       await context.close();
     }
