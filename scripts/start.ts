@@ -11,6 +11,15 @@
  * data nor the flows a user edited. With --simulate (or TOOLROOM_SIMULATOR=1) the press simulator
  * runs in this process on PRESS_SIM_PORT (48400), presses P01..P06 carrying the moulds mounted on
  * them (scripts/start-simulator.ts): the application flows' press nodes count from it.
+ *
+ * Login (issue 5): the login pages at /toolroom/login (api/login.ts), Dashboard 2's pages and
+ * socket behind a session (api/login-dashboard.ts and the toolroom-dashboard-auth plugin), the
+ * editor behind Node-RED adminAuth over the same users (api/editor-auth.ts), the REST API at
+ * /toolroom/api/v1 (api/router.ts). The first start makes user `admin` (TOOLROOM_ADMIN_PASSWORD,
+ * else a generated password printed once, to be changed at the first login). TOOLROOM_TLS_CERT and
+ * TOOLROOM_TLS_KEY (PEM files, both or neither) serve HTTPS with Secure cookies. TOOLROOM_HOST
+ * beyond loopback needs login on; TOOLROOM_AUTH=off (development only) turns login off and then
+ * binds to this machine only.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -194,7 +203,7 @@ async function main(): Promise<void> {
     const given = process.env.TOOLROOM_ADMIN_PASSWORD;
     const admin = await ensureAdmin(db, given ? { password: given } : {}).catch((err: unknown) => {
       if (!(err instanceof ToolroomError) || err.code !== 'validation') throw err;
-      throw new Error(`TOOLROOM_ADMIN_PASSWORD is not a usable password: ${err.cause.details.map((d) => d.message).join('; ')}`);
+      throw new Error(`TOOLROOM_ADMIN_PASSWORD is not a usable password for user admin: ${err.cause.details.map((d) => d.message).join('; ')}`);
     });
     if (admin?.generatedPassword) {
       console.log(`Toolroom: created user admin with the password ${admin.generatedPassword} — shown this once; change it at the first login`);
