@@ -54,6 +54,9 @@ export interface StartOptions {
   tls: { cert: string; key: string } | null;
 }
 
+/** A setting the start cannot work with: reported as its sentence, without a stack. */
+export class StartError extends Error {}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
@@ -62,24 +65,24 @@ const no = (v: string | undefined) => ['0', 'false', 'no'].includes((v ?? '').to
 
 export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
   const unknown = argv.filter((a) => a !== '--no-seed' && a !== '--simulate');
-  if (unknown.length) throw new Error(`start: unknown argument ${unknown[0]} (known: --no-seed, --simulate)`);
+  if (unknown.length) throw new StartError(`start: unknown argument ${unknown[0]} (known: --no-seed, --simulate)`);
   const port = Number(env.PORT || 1880);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`start: PORT must be a port number, not ${env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartError(`start: PORT must be a port number, not ${env.PORT}`);
   const host = env.TOOLROOM_HOST || '127.0.0.1';
   // TOOLROOM_AUTH=off: a development switch (no login anywhere); it never leaves this machine.
   const authSetting = (env.TOOLROOM_AUTH ?? '').toLowerCase();
   if (authSetting && !['on', 'off', '1', '0', 'true', 'false', 'yes', 'no'].includes(authSetting)) {
-    throw new Error(`start: TOOLROOM_AUTH must be on or off, not ${env.TOOLROOM_AUTH}`);
+    throw new StartError(`start: TOOLROOM_AUTH must be on or off, not ${env.TOOLROOM_AUTH}`);
   }
   const auth = !no(authSetting) && authSetting !== 'off';
   if (!auth && !isLoopback(host)) {
-    throw new Error(`start: TOOLROOM_HOST=${host} needs login: TOOLROOM_AUTH=off (no login) binds to 127.0.0.1 only`);
+    throw new StartError(`start: TOOLROOM_HOST=${host} needs login: TOOLROOM_AUTH=off (no login) binds to 127.0.0.1 only`);
   }
   // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
   const cert = env.TOOLROOM_TLS_CERT || '';
   const key = env.TOOLROOM_TLS_KEY || '';
-  if (cert && !key) throw new Error('start: TOOLROOM_TLS_KEY is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
-  if (key && !cert) throw new Error('start: TOOLROOM_TLS_CERT is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
+  if (cert && !key) throw new StartError('start: TOOLROOM_TLS_KEY is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
+  if (key && !cert) throw new StartError('start: TOOLROOM_TLS_CERT is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
   return {
     port,
     // Beyond this machine only with login on (above).
@@ -98,7 +101,7 @@ export function readTls(tls: { cert: string; key: string }): { cert: Buffer; key
     try {
       return fs.readFileSync(file);
     } catch (err) {
-      throw new Error(`start: ${name}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new StartError(`start: ${name}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   };
   const out = { cert: read(tls.cert, 'TOOLROOM_TLS_CERT'), key: read(tls.key, 'TOOLROOM_TLS_KEY') };
@@ -106,7 +109,7 @@ export function readTls(tls: { cert: string; key: string }): { cert: Buffer; key
     // Also checks that the key belongs to the certificate.
     https.createServer(out).close();
   } catch (err) {
-    throw new Error(`start: TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY are not a usable certificate and key (${(err as Error).message})`);
+    throw new StartError(`start: TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY are not a usable certificate and key (${(err as Error).message})`);
   }
   return out;
 }
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
     const given = process.env.TOOLROOM_ADMIN_PASSWORD;
     const admin = await ensureAdmin(db, given ? { password: given } : {}).catch((err: unknown) => {
       if (!(err instanceof ToolroomError) || err.code !== 'validation') throw err;
-      throw new Error(`TOOLROOM_ADMIN_PASSWORD is not a usable password for user admin: ${err.cause.details.map((d) => d.message).join('; ')}`);
+      throw new StartError(`TOOLROOM_ADMIN_PASSWORD is not a usable password for user admin: ${err.cause.details.map((d) => d.message).join('; ')}`);
     });
     if (admin?.generatedPassword) {
       console.log(`Toolroom: created user admin with the password ${admin.generatedPassword} — shown this once; change it at the first login`);
@@ -312,7 +315,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: Error) => {
-    console.error(`Toolroom: cannot start: ${err.stack ?? err.message}`);
+    console.error(`Toolroom: cannot start: ${err instanceof StartError ? err.message : (err.stack ?? err.message)}`);
     process.exit(1);
   });
 }

@@ -415,5 +415,8 @@ describe('the start command: HTTPS, first admin, bind rules', function () {
     assert.match(await refusedStart({ TOOLROOM_TLS_CERT: '/nonexistent/cert.pem', TOOLROOM_TLS_KEY: '' }), /TOOLROOM_TLS_KEY is not set/);
     assert.match(await refusedStart({ TOOLROOM_TLS_CERT: '/nonexistent/cert.pem', TOOLROOM_TLS_KEY: '/nonexistent/key.pem' }), /TOOLROOM_TLS_CERT=\/nonexistent\/cert.pem cannot be read/);
     assert.match(await refusedStart({ TOOLROOM_AUTH: 'off', TOOLROOM_HOST: '0.0.0.0' }), /TOOLROOM_HOST=0\.0\.0\.0 needs login/);
+    const weak = await refusedStart({ TOOLROOM_ADMIN_PASSWORD: 'Admin-2026-plant' });
+    assert.match(weak, /TOOLROOM_ADMIN_PASSWORD is not a usable password for user admin: must not contain the username/);
+    assert.doesNotMatch(weak, /\n\s+at /, 'a sentence, not a stack');
   });
 });
