@@ -61,7 +61,8 @@ export interface AuditExport {
   content: string;
 }
 
-const CSV_COLUMNS = ['seq', 'at', 'actor_id', 'actor_name', 'actor_role', 'via', 'action', 'entity', 'entity_id', 'before', 'after'] as const;
+/** The columns of the REST API's export (GET /toolroom/api/v1/audit/export.csv), so both files read alike. */
+const CSV_COLUMNS = ['seq', 'id', 'at', 'actorId', 'actorName', 'actorRole', 'via', 'action', 'entity', 'entityId', 'before', 'after'] as const;
 
 /** One CSV field (RFC 4180): quoted when needed; a leading = + - @ is defused so a spreadsheet shows it as text. */
 export function csvField(value: unknown): string {
@@ -71,7 +72,7 @@ export function csvField(value: unknown): string {
 }
 
 function csvRow(e: AuditEvent): string {
-  return [e.seq, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvField).join(',');
+  return [e.seq, e.id, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvField).join(',');
 }
 
 /**
@@ -83,7 +84,9 @@ export async function exportAuditEvents(db: Knex, actor: Actor, input: unknown):
   const { format, ...filter } = parse(exportAuditInput, input ?? {});
   // The query's own schema takes the filter as given (it parses strings and dates itself).
   const raw = (input ?? {}) as Record<string, unknown>;
-  const given = Object.fromEntries(Object.keys(filter).filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]]));
+  const given: Record<string, unknown> = Object.fromEntries(Object.keys(filter).filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]]));
+  // Events written during the export would shift the pages: the export ends where it began.
+  if (given.to === undefined) given.to = new Date().toISOString();
   const events: AuditEvent[] = [];
   for (let offset = 0; ; offset += EXPORT_PAGE) {
     const page = await listAuditEvents(db, actor, { ...given, limit: EXPORT_PAGE, offset });
@@ -95,7 +98,7 @@ export async function exportAuditEvents(db: Knex, actor: Actor, input: unknown):
     events.push(...page.items);
     if (page.items.length < EXPORT_PAGE) break;
   }
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
   if (format === 'json') {
     return { filename: `toolroom-audit-${stamp}.json`, mimeType: 'application/json', count: events.length, content: JSON.stringify(events, null, 2) };
   }

@@ -41,13 +41,13 @@ for (const backend of backends) {
 
     it('exports the audit log as CSV (formula cells defused, quotes escaped) and JSON, admins only', async () => {
       const csv = await exportAuditEvents(db, admin, { format: 'csv', entity: 'tool' });
-      assert.match(csv.filename, /^toolroom-audit-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.csv$/);
+      assert.match(csv.filename, /^toolroom-audit-\d{4}-\d\d-\d\dT\d{6}\.csv$/);
       assert.equal(csv.mimeType, 'text/csv');
       assert.equal(csv.count, 2);
       const lines = csv.content.trimEnd().split('\r\n');
-      assert.equal(lines[0], 'seq,at,actor_id,actor_name,actor_role,via,action,entity,entity_id,before,after');
+      assert.equal(lines[0], 'seq,id,at,actorId,actorName,actorRole,via,action,entity,entityId,before,after', 'the REST API export\'s columns');
       assert.equal(lines.length, 3);
-      assert.match(lines[1], /^\d+,\S+,system,system,system,test-flow,tool\.create,tool,\d+,,"\{/, 'newest first, the after as JSON');
+      assert.match(lines[1], /^\d+,\d+,\S+,system,system,system,test-flow,tool\.create,tool,\d+,,"\{/, 'newest first, the after as JSON');
       assert.ok(lines[1].includes('""name"":""Cap, \\""round\\""""'), lines[1]);
       assert.ok(lines[2].includes('""name"":""=HYPERLINK'), 'a formula inside JSON starts with {, so it cannot run');
 

@@ -370,14 +370,14 @@ describe('dashboard: work pages', function () {
     const { context, page } = await openPage(browser, dash, { user: users.admin, path: '/dashboard/audit', ready: '[data-seq]' });
     try {
       await page.click('[data-test=entity]');
-      await page.getByRole('option', { name: 'inspection', exact: true }).click();
+      await page.getByRole('option', { name: 'tool', exact: true }).click();
       await page.click('[data-test=search]');
-      await eventually(dash, 'only inspection events', async () => {
+      await eventually(dash, 'only tool events', async () => {
         const rows = await page.$$eval('[data-seq] td:nth-child(5)', (els) => els.map((e) => e.textContent!.trim()));
-        return rows.length > 0 && rows.every((r) => r.startsWith('inspection ')) && rows;
+        return rows.length > 0 && rows.every((r) => r.startsWith('tool ')) && rows;
       });
       await page.click('[data-seq]');
-      assert.match((await page.textContent('.tr-diff'))!, /"outcome"/, 'before/after shown');
+      assert.match((await page.textContent('.tr-diff'))!, /"assetNumber": "M-50\d\d"/, 'before/after shown');
       await screenshot(page, 'work-audit-tablet');
       assert.deepEqual(await smallTouchTargets(page), [], 'audit: every control at least 48 px');
 
@@ -385,15 +385,15 @@ describe('dashboard: work pages', function () {
       assert.match(csv.suggestedFilename(), /^toolroom-audit-.*\.csv$/);
       const text = fs.readFileSync((await csv.path())!, 'utf8');
       const lines = text.trim().split('\r\n');
-      assert.equal(lines[0], 'seq,at,actor_id,actor_name,actor_role,via,action,entity,entity_id,before,after');
-      const inspections = await dash.db('audit_events').where('entity', 'inspection').count<{ count: string }[]>({ count: '*' });
-      assert.equal(lines.length - 1, Number(inspections[0].count), 'one line per inspection event');
-      assert.ok(lines.slice(1).every((l) => /,inspection\.record,inspection,/.test(l)));
+      assert.equal(lines[0], 'seq,id,at,actorId,actorName,actorRole,via,action,entity,entityId,before,after');
+      const tools = await dash.db('audit_events').where('entity', 'tool').count<{ count: string }[]>({ count: '*' });
+      assert.equal(lines.length - 1, Number(tools[0].count), 'one line per tool event');
+      assert.ok(lines.slice(1).every((l) => /,tool\.[a-z_]+,tool,/.test(l)));
 
       const [json] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-json]')]);
       const events = JSON.parse(fs.readFileSync((await json.path())!, 'utf8'));
       assert.equal(events.length, lines.length - 1);
-      assert.equal(events[0].entity, 'inspection');
+      assert.equal(events[0].entity, 'tool');
     } finally {
       await context.close();
     }
