@@ -73,6 +73,7 @@ export interface DashboardHooks {
   onAction(conn: SocketLike, id: string, msg: unknown): unknown;
   onChange(conn: SocketLike, id: string, msg: unknown): unknown;
   onSend(conn: SocketLike, id: string, msg: unknown): unknown;
+  onLoad(conn: SocketLike, id: string, msg: unknown, state?: unknown): unknown;
 }
 
 export interface DashboardAuth {
@@ -88,12 +89,20 @@ export interface DashboardAuth {
   close(): void;
 }
 
-/** The identity a browser may not choose: msg._client (but for Dashboard's own socket fields) and msg.user. */
-function forgedIdentity(msg: unknown): boolean {
-  if (typeof msg !== 'object' || msg === null) return false;
+/**
+ * The identity a browser claimed in a message (msg._client.user or msg.user) when it is not the
+ * session's user: undefined when it named none or itself (a page re-sending a message it got).
+ */
+function forgedIdentity(msg: unknown, userId: string): unknown {
+  if (typeof msg !== 'object' || msg === null) return undefined;
   const m = msg as Record<string, unknown>;
   const client = m._client as Record<string, unknown> | undefined;
-  return m.user !== undefined || (typeof client === 'object' && client !== null && client.user !== undefined);
+  for (const claimed of [typeof client === 'object' && client !== null ? client.user : undefined, m.user]) {
+    if (claimed === undefined) continue;
+    const id = typeof claimed === 'object' && claimed !== null ? (claimed as { id?: unknown }).id : undefined;
+    if (id === undefined || String(id) !== userId) return claimed;
+  }
+  return undefined;
 }
 
 export function clientUser(user: Pick<User, 'id' | 'username' | 'role' | 'displayName'>): ClientUser {
@@ -162,7 +171,7 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
   timer.unref();
 
   /** A message from a browser: dropped unless the socket's session is live; a forged identity is audited. */
-  function fromBrowser(conn: SocketLike, msg: unknown): unknown {
+  function fromBrowser(conn: SocketLike, msg: unknown, browserMessage = true): unknown {
     const s = stateOf(conn);
     if (!live(s)) {
       if (s) end(s, 'unchecked');
@@ -176,12 +185,11 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
       return null;
     }
     s.active = true;
-    if (forgedIdentity(msg)) {
+    const claimed = browserMessage ? forgedIdentity(msg, s.user.id) : undefined;
+    if (claimed !== undefined) {
       const last = forgeryAudited.get(conn.id) ?? 0;
       if (Date.now() - last > 60_000) {
         forgeryAudited.set(conn.id, Date.now());
-        const m = msg as Record<string, unknown>;
-        const claimed = (m._client as Record<string, unknown> | undefined)?.user ?? m.user;
         const actor = actorOf({ id: Number(s.user.id), username: s.user.username, role: s.user.role }, 'dashboard');
         void options
           .database()
@@ -219,8 +227,16 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
       return live(s) ? msg : null;
     },
     onAction: (conn, _id, msg) => fromBrowser(conn, msg),
-    onChange: (conn, _id, msg) => fromBrowser(conn, msg),
+    // widget-change: the message is the widget's last one kept by Dashboard (the browser sends only a value).
+    onChange: (conn, _id, msg) => fromBrowser(conn, msg, false),
     onSend: (conn, _id, msg) => fromBrowser(conn, msg),
+    // A page (re)loading its widgets is use of the session; an ended one gets nothing.
+    onLoad(conn, _id, msg) {
+      const s = stateOf(conn);
+      if (!live(s)) return null;
+      s.active = true;
+      return msg;
+    },
   };
 
   // A page load is a dozen requests (the page, its scripts, styles, fonts): a session found good
