@@ -50,7 +50,9 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
  */
 const digitsToNumber = (v: unknown) => (typeof v === 'string' && /^\s*-?\d{1,16}\s*$/.test(v) ? Number(v) : v);
 export const wholeNumber = () => z.preprocess(digitsToNumber, z.number().int());
-export const id = z.preprocess(digitsToNumber, z.number().int().positive());
+// Record ids are PostgreSQL integers (serial): a larger one is refused here, not by the database as a 500.
+export const MAX_ID = 2_147_483_647;
+export const id = z.preprocess(digitsToNumber, z.number().int().positive().max(MAX_ID));
 
 export const text = (max = 200) => z.string().trim().min(1).max(max);
 export const optionalText = (max = 2000) =>

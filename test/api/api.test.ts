@@ -340,6 +340,10 @@ describe(`REST API (${backend.name})`, function () {
     it('a conflict is 409, not found 404', async () => {
       const dup = await c.call('POST', '/tools', { assetNumber: 'Q-1', name: 'Cup', cavityCount: 1 });
       assert.equal(dup.status, 409, dup.text);
+      // An id beyond PostgreSQL's integer is a 400 naming it, not a database error.
+      const huge = await c.call('GET', '/actions/2147483648');
+      assert.equal(huge.status, 400, huge.text);
+      assert.equal(huge.json.errors[0].field, 'id');
       const missing = await c.call('GET', '/tools/999999');
       assert.equal(missing.status, 404);
       assert.equal(missing.json.errors[0].field, 'id');
