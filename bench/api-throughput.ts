@@ -81,6 +81,8 @@ async function startServer(db: Db): Promise<{ url: string; close(): Promise<void
   // The client keeps connections between phases (PGlite's TRUNCATE can take seconds): a server closing an
   // idle one (5 s by default) as the client reuses it is an ECONNRESET, not what this measures.
   server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+  server.requestTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${API_BASE}`,
@@ -105,12 +107,16 @@ async function measure(db: Db): Promise<Row[]> {
   const viaApi = {
     create: async (prefix: string, i: number) => {
       const input = createInput(prefix, i);
-      const res = await fetch(`${server.url}/tools`, { method: 'POST', headers, body: JSON.stringify(input) });
+      const res = await fetch(`${server.url}/tools`, { method: 'POST', headers, body: JSON.stringify(input) }).catch((err) => {
+        throw new Error(`POST /tools #${i} failed: ${String(err.cause ?? err)}`);
+      });
       const tool = (await res.json()) as { assetNumber?: string };
       if (res.status !== 201 || tool.assetNumber !== input.assetNumber) throw new Error(`POST /tools answered ${res.status} ${JSON.stringify(tool)}`);
     },
     list: async () => {
-      const res = await fetch(`${server.url}/tools?limit=50`, { headers });
+      const res = await fetch(`${server.url}/tools?limit=50`, { headers }).catch((err) => {
+        throw new Error(`GET /tools failed: ${String(err.cause ?? err)}`);
+      });
       const page = (await res.json()) as { items?: unknown[] };
       if (res.status !== 200 || page.items?.length !== 50) throw new Error(`GET /tools answered ${res.status}`);
     },
