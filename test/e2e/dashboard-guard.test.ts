@@ -5,9 +5,9 @@ import { launchBrowser, requireDashboardServers, screenshot, startDashboardApp, 
 /**
  * A dashboard message without a logged-in user must never act as the all-powerful `system` actor:
  * the pages' flows let through only messages carrying msg._client.user (set by the login plugin),
- * unless a development setup says TOOLROOM_DASHBOARD_ANONYMOUS=1. Here the app runs without that
- * switch: with the login pages (issue 5) the dashboard sends the browser to log in; without them
- * every page answers "Log in first" and nothing is written.
+ * unless the start command runs without login (TOOLROOM_AUTH=off, loopback only). Here the app runs
+ * with login: the dashboard sends the browser to log in; a page that is reached anyway answers
+ * "Log in first" and nothing is written.
  */
 describe('dashboard: no user, no action', function () {
   this.timeout(300000);
@@ -15,7 +15,7 @@ describe('dashboard: no user, no action', function () {
   let browser: Browser;
   before(async function () {
     requireDashboardServers(this);
-    dash = await startDashboardApp('guard', { env: { TOOLROOM_DASHBOARD_ANONYMOUS: '' } });
+    dash = await startDashboardApp('guard');
     browser = await launchBrowser();
   });
   after(async () => {

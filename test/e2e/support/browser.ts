@@ -113,12 +113,10 @@ export const ADMIN_PASSWORD = 'Plant-Keeper-2026!';
 export async function startDashboardApp(name: string, options: StartDashboardOptions = {}): Promise<DashboardApp> {
   const own = await ownDatabase(name);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `toolroom-dash-${name}-`));
-  // Until the login plugin is built (issue 5: dist/api/login.js), pages take messages without a user.
-  const anonymous = fs.existsSync(path.join(root, 'dist/api/login.js')) ? {} : { TOOLROOM_DASHBOARD_ANONYMOUS: '1' };
   let app: App;
   try {
     app = await startApp(
-      { DATABASE_URL: own.url, INFLUX_URL: '', TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...anonymous, ...options.env },
+      { DATABASE_URL: own.url, INFLUX_URL: '', TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
       options.seed ? [] : ['--no-seed'],
       dataDir,
     );

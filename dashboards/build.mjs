@@ -1,0 +1,183 @@
+/**
+ * Builds the Dashboard 2 pages (dashboards/*.json, deployed by `npm start` on the first start) from
+ * the Vue sources in dashboards/src (tool pages) and dashboards/work (shop-floor work pages):
+ * `node dashboards/build.mjs [file.json ...]`; `--check` only compares (the test suite runs it, so a
+ * committed page never lags its source).
+ *
+ * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
+ * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
+ * (msg._client.user, set from the session by the login plugin, api/login-dashboard.ts; only the
+ * start command's no-login development mode, TOOLROOM_AUTH=off on loopback, lets others through);
+ * a second switch picks the Toolroom node by msg.target and the node runs msg.topic; the answer (or
+ * the caught error as topic "error") goes back to the template. ui-template is client-constrained
+ * (ui-base acceptsClientConfig) and every answer keeps msg._client.socketId, so only the browser
+ * that asked sees it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const read = (dir, f) => fs.readFileSync(path.join(here, dir, f), 'utf8');
+
+export const BASE = 'a7c3f0d1e2b400c2';
+export const THEME = 'a7c3f0d1e2b400c5';
+export const CONFIG = 'a7c3f0d1e2b400c1';
+
+const BREAKPOINTS = [
+  { name: 'Default', px: 0, cols: 3 },
+  { name: 'Tablet', px: 576, cols: 6 },
+  { name: 'Small Desktop', px: 768, cols: 9 },
+  { name: 'Desktop', px: 1024, cols: 12 },
+];
+
+const NODE_TYPES = {
+  user: 'toolroom-user',
+  tool: 'toolroom-tool',
+  mount: 'toolroom-mount',
+  inspection: 'toolroom-inspection',
+  failure: 'toolroom-failure',
+  action: 'toolroom-action',
+  pm: 'toolroom-pm',
+};
+
+/** A page's Vue source with the shared methods and CSS spliced in (the work pages add their own). */
+function vue(dir, file) {
+  let methods = read('src', 'shared.js').trim();
+  let css = read('src', 'shared.css').trim();
+  if (dir === 'work') {
+    methods += '\n' + read('work', 'work-shared.methods').trim();
+    css += '\n' + read('work', 'work-shared.css').trim();
+  }
+  const src = read(dir, file).replace('/* SHARED METHODS */', methods).replace('/* SHARED CSS */', css);
+  if (src.includes('/* SHARED')) throw new Error(`${dir}/${file}: a SHARED marker left`);
+  return src;
+}
+
+/** One page: its tab, page, group, template and the flow behind it. */
+function page({ dir, prefix, label, name, pagePath, icon, order, source, targets }) {
+  const id = (n) => `${prefix}${n}`;
+  const tab = id('0001');
+  const template = id('0010');
+  const signedIn = id('0011');
+  const route = id('0012');
+  const refuse = id('0013');
+  const caught = id('0030');
+  const errorReply = id('0031');
+  const nodeIds = targets.map((t, i) => id(`002${i}`));
+  const errorsY = 260 + 60 * Math.max(0, targets.length - 3);
+  return [
+    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/build.mjs from dashboards/${dir}/${source}.` },
+    {
+      id: id('0002'), type: 'ui-page', name, ui: BASE, path: pagePath, icon, layout: 'grid', theme: THEME, breakpoints: BREAKPOINTS,
+      order, className: '', visible: 'true', disabled: 'false',
+    },
+    {
+      id: id('0003'), type: 'ui-group', name, page: id('0002'), width: '12', height: '1', order: 1, showTitle: false, className: '',
+      visible: 'true', disabled: 'false', groupType: 'default',
+    },
+    {
+      id: template, type: 'ui-template', z: tab, group: id('0003'), page: '', ui: '', name: `${name} page`, order: 1, width: '0', height: '0',
+      head: '', format: vue(dir, source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
+      x: 160, y: 120, wires: [[signedIn]],
+    },
+    {
+      id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_AUTH') = 'off'`,
+      propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: 120, wires: [[route], [refuse]],
+    },
+    {
+      id: route, type: 'switch', z: tab, name: 'msg.target', property: 'target', propertyType: 'msg',
+      rules: targets.map((t) => ({ t: 'eq', v: t, vt: 'str' })), checkall: 'false', repair: false, outputs: targets.length,
+      x: 550, y: 120, wires: nodeIds.map((n) => [n]),
+    },
+    ...targets.map((t, i) => ({ id: nodeIds[i], type: NODE_TYPES[t], z: tab, name: '', config: CONFIG, operation: '', x: 760, y: 80 + 60 * i, wires: [[template]] })),
+    {
+      id: refuse, type: 'change', z: tab, name: 'log in first',
+      rules: [
+        { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
+        { t: 'set', p: 'payload', pt: 'msg', to: '{"code":"forbidden","message":"Log in first","details":[{"field":"","rule":"unauthenticated","message":"log in first"}]}', tot: 'json' },
+      ],
+      x: 560, y: 200, wires: [[template]],
+    },
+    { id: caught, type: 'catch', z: tab, name: 'Toolroom errors', scope: nodeIds, uncaught: false, x: 560, y: errorsY, wires: [[errorReply]] },
+    {
+      id: errorReply, type: 'change', z: tab, name: 'error → page',
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '{"code": error.code, "message": $replace($string(error.message), /^[A-Za-z]*Error: /, ""), "details": error.cause.details ? error.cause.details : []}', tot: 'jsonata' },
+        { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
+        { t: 'delete', p: 'error', pt: 'msg' },
+      ],
+      x: 760, y: errorsY, wires: [[template]],
+    },
+  ];
+}
+
+function base() {
+  return [
+    {
+      id: BASE, type: 'ui-base', name: 'Toolroom', path: '/dashboard', appIcon: '', includeClientData: true,
+      // Messages carrying msg._client.socketId go only to that browser for these widget types.
+      acceptsClientConfig: ['ui-notification', 'ui-control', 'ui-template', 'ui-table', 'ui-text', 'ui-markdown', 'ui-form', 'ui-dropdown',
+        'ui-text-input', 'ui-number-input', 'ui-button', 'ui-button-group', 'ui-radio-group', 'ui-switch', 'ui-slider', 'ui-gauge', 'ui-progress', 'ui-chart'],
+      showPathInSidebar: false, headerContent: 'page', navigationStyle: 'default', titleBarStyle: 'default', showReconnectNotification: true,
+      notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false,
+    },
+    {
+      id: THEME, type: 'ui-theme', name: 'Toolroom',
+      colors: { surface: '#33475b', primary: '#0d74ce', bgPage: '#f9f9fb', groupBg: '#ffffff', groupOutline: '#d9d9e0' },
+      sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
+    },
+    { id: 'a7c3f0d1e2b4b001', type: 'tab', label: 'Dashboard: base', disabled: false, info: 'Site-wide style of the Toolroom dashboard: dark theme when the device asks for it, 48 px touch targets. Built by dashboards/build.mjs.' },
+    {
+      id: 'a7c3f0d1e2b4b010', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom site style', order: 0, width: 0, height: 0,
+      head: '', format: read('src', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
+      x: 180, y: 80, wires: [[]],
+    },
+  ];
+}
+
+/** Every page file: its source directory, node id prefix, menu entry and the Toolroom nodes it talks to. */
+export const PAGES = {
+  '10-home.json': { dir: 'src', prefix: 'c1a0e6d1a000', label: 'Home', name: 'Home', pagePath: '/home', icon: 'home', order: 1, source: 'home.vue', targets: ['user'] },
+  '11-tools.json': { dir: 'src', prefix: 'c1a0e6d1b000', label: 'Tools', name: 'Tools', pagePath: '/tools', icon: 'toolbox', order: 2, source: 'tools.vue', targets: ['user', 'tool'] },
+  '12-tool.json': { dir: 'src', prefix: 'c1a0e6d1c000', label: 'Tool', name: 'Tool', pagePath: '/tool', icon: 'cube-outline', order: 3, source: 'tool.vue', targets: ['user', 'tool', 'mount'] },
+  '13-tool-form.json': { dir: 'src', prefix: 'c1a0e6d1d000', label: 'Register / edit tool', name: 'Register tool', pagePath: '/tool-form', icon: 'plus-box', order: 4, source: 'tool-form.vue', targets: ['user', 'tool'] },
+  '20-inspection.json': { dir: 'work', prefix: 'c2a0e6d1a000', label: 'Post-run inspection', name: 'Inspect', pagePath: '/inspect', icon: 'clipboard-check-outline', order: 20, source: 'inspection.vue', targets: ['user', 'tool', 'inspection'] },
+  '21-failure-report.json': { dir: 'work', prefix: 'c2a0e6d1b000', label: 'Failure report', name: 'Report failure', pagePath: '/report-failure', icon: 'alert-octagon-outline', order: 21, source: 'failure-report.vue', targets: ['user', 'tool', 'failure'] },
+  '30-actions.json': { dir: 'work', prefix: 'c2a0e6d1c000', label: 'Actions', name: 'Actions', pagePath: '/actions', icon: 'wrench-clock', order: 30, source: 'actions.vue', targets: ['user', 'action'] },
+  '40-triage.json': { dir: 'work', prefix: 'c2a0e6d1d000', label: 'Failure triage', name: 'Triage', pagePath: '/triage', icon: 'magnify-scan', order: 40, source: 'triage.vue', targets: ['user', 'failure', 'action'] },
+  '41-pm-plans.json': { dir: 'work', prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
+  '42-catalog.json': { dir: 'work', prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
+  '50-audit.json': { dir: 'work', prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
+};
+
+function build() {
+  const files = { '00-base.json': base() };
+  for (const [file, spec] of Object.entries(PAGES)) files[file] = page(spec);
+  for (const [file, nodes] of Object.entries(files)) {
+    const ids = new Set();
+    for (const n of nodes) {
+      if (!/^[0-9a-f]{16}$/.test(n.id) || ids.has(n.id)) throw new Error(`${file}: bad or repeated id ${n.id}`);
+      ids.add(n.id);
+    }
+  }
+  return files;
+}
+
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const only = args.filter((a) => a !== '--check');
+const stale = [];
+for (const [file, nodes] of Object.entries(build())) {
+  if (only.length && !only.includes(file)) continue;
+  const text = JSON.stringify(nodes, null, 2) + '\n';
+  const target = path.join(here, file);
+  if (check) {
+    if (!fs.existsSync(target) || fs.readFileSync(target, 'utf8') !== text) stale.push(file);
+  } else fs.writeFileSync(target, text);
+}
+if (stale.length) {
+  process.stderr.write(`dashboards: ${stale.join(', ')} differ from their sources: run node dashboards/build.mjs\n`);
+  process.exit(1);
+}
