@@ -10,7 +10,8 @@ import type { Knex } from 'knex';
 import { systemActor } from '../core/auth/actor';
 import { z } from 'zod';
 import { can, OPERATIONS } from '../core/auth/permissions';
-import { listAuditEvents, listAuditInput, type AuditEvent } from '../core/audit/query';
+import { listAuditEvents, listAuditInput } from '../core/audit/query';
+import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../core/audit/csv';
 import type { AccessPolicy } from '../core/accounts/policy';
 import { changeOwnPassword } from '../core/accounts/service';
 import { login, logout } from '../core/accounts/sessions';
@@ -130,17 +131,6 @@ function sessionRoutes(): Route[] {
   ];
 }
 
-function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  // A spreadsheet would run a cell starting with = + - @ as a formula.
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-const CSV_COLUMNS = ['seq', 'id', 'at', 'actorId', 'actorName', 'actorRole', 'via', 'action', 'entity', 'entityId', 'before', 'after'];
-const csvRow = (e: AuditEvent) =>
-  [e.seq, e.id, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvCell).join(',') + '\r\n';
-
 /** The audit trail as a file, streamed page by page (memory stays bounded however long the trail). */
 function exportRoute(format: 'csv' | 'ndjson'): Route {
   const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
@@ -173,9 +163,9 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         await Promise.race([once(ctx.res, 'drain', { signal: done.signal }), once(ctx.res, 'close', { signal: done.signal })]).catch(() => undefined);
         done.abort();
       };
-      if (format === 'csv') await write(CSV_COLUMNS.join(',') + '\r\n');
+      if (format === 'csv') await write(AUDIT_CSV_COLUMNS.join(',') + '\r\n');
       for (let offset = 0; ; ) {
-        for (const e of page.items) await write(format === 'csv' ? csvRow(e) : JSON.stringify(e) + '\n');
+        for (const e of page.items) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
         if (page.items.length < PAGE || ctx.res.destroyed) break;
         offset += PAGE;
         page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Actor, UserRole } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { listAuditEvents, listAuditInput, type AuditEvent } from '../audit/query';
+import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../audit/csv';
 import { COUNT_CAP } from '../db/page';
 import { validationError } from '../errors';
 import { parse } from '../validate';
@@ -61,20 +62,6 @@ export interface AuditExport {
   content: string;
 }
 
-/** The columns of the REST API's export (GET /toolroom/api/v1/audit/export.csv), so both files read alike. */
-const CSV_COLUMNS = ['seq', 'id', 'at', 'actorId', 'actorName', 'actorRole', 'via', 'action', 'entity', 'entityId', 'before', 'after'] as const;
-
-/** One CSV field (RFC 4180): quoted when needed; a leading = + - @ is defused so a spreadsheet shows it as text. */
-export function csvField(value: unknown): string {
-  let s = value == null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csvRow(e: AuditEvent): string {
-  return [e.seq, e.id, e.at, e.actor.id, e.actor.name, e.actor.role, e.actor.via, e.action, e.entity, e.entityId, e.before, e.after].map(csvField).join(',');
-}
-
 /**
  * The audit log (admins: `audit.read`), filtered like listAuditEvents, newest first, as a CSV or
  * JSON file's content with a file name: the page offers it as a download.
@@ -102,6 +89,6 @@ export async function exportAuditEvents(db: Knex, actor: Actor, input: unknown):
   if (format === 'json') {
     return { filename: `toolroom-audit-${stamp}.json`, mimeType: 'application/json', count: events.length, content: JSON.stringify(events, null, 2) };
   }
-  const content = [CSV_COLUMNS.join(','), ...events.map(csvRow)].join('\r\n') + '\r\n';
+  const content = [AUDIT_CSV_COLUMNS.join(','), ...events.map(auditCsvRow)].join('\r\n') + '\r\n';
   return { filename: `toolroom-audit-${stamp}.csv`, mimeType: 'text/csv', count: events.length, content };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { csvField, exportAuditEvents, listAssignees } from '../../core/dashboard/work';
+import { csvField } from '../../core/audit/csv';
+import { exportAuditEvents, listAssignees } from '../../core/dashboard/work';
 import type { Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser, updateUser } from '../../core/users/service';
