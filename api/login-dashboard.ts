@@ -204,6 +204,13 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
           .catch((err: Error) => log(`audit of a forged dashboard identity failed: ${err.message}`));
       }
     }
+    // The session says who this is, here too: onAddConnectionCredentials runs only while ui-base's
+    // includeClientData is on, and an editor may turn it off. (Dashboard adds socketId after this.)
+    if (msg && typeof msg === 'object' && !Array.isArray(msg)) {
+      const m = msg as Record<string, unknown>;
+      delete m.user;
+      m._client = { user: { ...s.user } };
+    }
     return msg;
   }
 
