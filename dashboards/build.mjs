@@ -134,6 +134,11 @@ function base() {
       head: '', format: read('src', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
       x: 180, y: 80, wires: [[]],
     },
+    {
+      id: 'a7c3f0d1e2b4b020', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom account (log out, session ended)', order: 0,
+      width: 0, height: 0, head: '', format: read('src', 'account.vue'), storeOutMessages: false, passthru: false, resendOnRefresh: false,
+      templateScope: 'widget:ui', className: '', x: 200, y: 140, wires: [[]],
+    },
   ];
 }
 
