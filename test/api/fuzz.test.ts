@@ -13,26 +13,16 @@ import { inputSchema, pathFields } from '../../api/openapi';
 import type { Route } from '../../api/operations';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { Client, makeUser, startApi, type TestServer } from './server';
+import { seededRandom } from '../../core/seed/random';
 
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];
 const BODIES = Math.max(2000, Number(process.env.FUZZ_BODIES) || 0);
 const SEED = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
+/** core's seeded PRNG (the demo seed's), with int(n) in [0, n). */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)],
-  };
+  const r = seededRandom(seed);
+  return { ...r, int: (n: number) => r.int(0, n - 1) };
 }
 
 type Json = Record<string, unknown> & {

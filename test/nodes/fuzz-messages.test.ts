@@ -10,6 +10,7 @@ import { createPress } from '../../core/presses/service';
 import { createTool } from '../../core/tools/service';
 import { createAction } from '../../core/actions/service';
 import { createUser } from '../../core/users/service';
+import { seededRandom } from '../../core/seed/random';
 import type { NodeMessage } from '../../nodes/lib/red';
 import { resetData, tableCounts } from '../helpers/db';
 import { catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statusUntil } from './support';
@@ -27,18 +28,6 @@ const nodeModules = ['tool', 'mount', 'pm', 'inspection', 'failure', 'action'].m
  */
 
 const MESSAGES_PER_BACKEND = Number(process.env.FUZZ_MESSAGES || 2000);
-
-/** mulberry32: small, seedable, good enough to pick cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'text' | 'enum' | 'int' | 'id' | 'date' | 'day' | 'bool' | 'array';
 /** A field of a case: its kind, and `!` when required (then dropping it or null is wrong too). */
@@ -260,7 +249,7 @@ for (const backend of nodeBackends) {
         const before = await tableCounts(db);
         const seed = Number(process.env.FUZZ_SEED || Date.now() % 2 ** 31);
         console.log(`      fuzz seed ${seed} (FUZZ_SEED=${seed} replays this run)`);
-        const rand = prng(seed);
+        const rand = seededRandom(seed).next;
         const tally: Record<string, number> = {};
         for (let n = 0; n < MESSAGES_PER_BACKEND; n++) {
           const c = cases[Math.floor(rand() * cases.length)];
