@@ -12,13 +12,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { actorFromUser } from '../core/auth/actor';
 import { openDatabase, migrateLatest, type Db } from '../core/db/connect';
 import { createTool, listTools } from '../core/tools/service';
 import { createUser } from '../core/users/service';
 import { createApiToken } from '../core/accounts/tokens';
 import { API_BASE, createApi } from '../api/router';
+import { benchToolInput, best, runConcurrent, type Run } from './lib';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 2000);
 const LIST_REQUESTS = Number(process.env.BENCH_API_LIST_REQUESTS ?? 2000);
@@ -29,43 +29,7 @@ const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 3);
 const IN_FLIGHT = [1, 8];
 const root = { id: 'system', name: 'bench-setup', role: 'system' as const, via: 'bench' };
 
-interface Run {
-  perS: number;
-  p50: number;
-  p95: number;
-  /** This process's CPU time (user + system) per call, ms (server and client for the API). */
-  cpuMs: number;
-}
 
-/** `n` calls with `inFlight` outstanding at any time; throughput and per-call latency (ms). */
-async function run(n: number, inFlight: number, call: (i: number) => Promise<void>): Promise<Run> {
-  const ms = new Array<number>(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const t = performance.now();
-      await call(i);
-      ms[i] = performance.now() - t;
-    }
-  };
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (performance.now() - t0) / 1000;
-  ms.sort((a, b) => a - b);
-  return { perS: n / seconds, p50: ms[Math.floor(0.5 * n)], p95: ms[Math.min(n - 1, Math.floor(0.95 * n))], cpuMs: (cpu.user + cpu.system) / 1000 / n };
-}
-
-function best(runs: Run[]): Run {
-  const fastest = runs.reduce((a, b) => (b.perS > a.perS ? b : a));
-  return { ...fastest, cpuMs: Math.min(...runs.map((r) => r.cpuMs)) };
-}
-
-function createInput(prefix: string, i: number) {
-  return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
-}
 
 /** The tools and everything hanging off them emptied (users, tokens and the audit trail kept). */
 async function emptyTools(db: Db): Promise<void> {
@@ -106,7 +70,7 @@ async function measure(db: Db): Promise<Row[]> {
   const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
   const viaApi = {
     create: async (prefix: string, i: number) => {
-      const input = createInput(prefix, i);
+      const input = benchToolInput(prefix, i);
       const res = await fetch(`${server.url}/tools`, { method: 'POST', headers, body: JSON.stringify(input) }).catch((err) => {
         throw new Error(`POST /tools #${i} failed: ${String(err.cause ?? err)}`);
       });
@@ -122,16 +86,16 @@ async function measure(db: Db): Promise<Row[]> {
     },
   };
   const viaCore = {
-    create: async (prefix: string, i: number) => void (await createTool(db, actor, createInput(prefix, i))),
+    create: async (prefix: string, i: number) => void (await createTool(db, actor, benchToolInput(prefix, i))),
     list: async () => void (await listTools(db, actor, { limit: 50 })),
   };
 
   try {
     await emptyTools(db);
-    await run(WARMUP, 8, (i) => viaCore.create('WC', i));
-    await run(WARMUP, 8, (i) => viaApi.create('WA', i));
-    await run(WARMUP, 8, () => viaCore.list());
-    await run(WARMUP, 8, () => viaApi.list());
+    await runConcurrent(WARMUP, 8, (i) => viaCore.create('WC', i));
+    await runConcurrent(WARMUP, 8, (i) => viaApi.create('WA', i));
+    await runConcurrent(WARMUP, 8, () => viaCore.list());
+    await runConcurrent(WARMUP, 8, () => viaApi.list());
 
     const rows: Row[] = [];
     for (const inFlight of IN_FLIGHT) {
@@ -139,8 +103,8 @@ async function measure(db: Db): Promise<Row[]> {
       const api: Run[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         const sides = [
-          async () => (await emptyTools(db), core.push(await run(REQUESTS, inFlight, (i) => viaCore.create(`C${inFlight}`, i)))),
-          async () => (await emptyTools(db), api.push(await run(REQUESTS, inFlight, (i) => viaApi.create(`A${inFlight}`, i)))),
+          async () => (await emptyTools(db), core.push(await runConcurrent(REQUESTS, inFlight, (i) => viaCore.create(`C${inFlight}`, i)))),
+          async () => (await emptyTools(db), api.push(await runConcurrent(REQUESTS, inFlight, (i) => viaApi.create(`A${inFlight}`, i)))),
         ];
         for (const side of round % 2 ? sides.reverse() : sides) await side();
       }
@@ -152,8 +116,8 @@ async function measure(db: Db): Promise<Row[]> {
       const api: Run[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         const sides = [
-          async () => void core.push(await run(LIST_REQUESTS, inFlight, () => viaCore.list())),
-          async () => void api.push(await run(LIST_REQUESTS, inFlight, () => viaApi.list())),
+          async () => void core.push(await runConcurrent(LIST_REQUESTS, inFlight, () => viaCore.list())),
+          async () => void api.push(await runConcurrent(LIST_REQUESTS, inFlight, () => viaApi.list())),
         ];
         for (const side of round % 2 ? sides.reverse() : sides) await side();
       }

@@ -30,3 +30,45 @@ export function printTimings(title: string, timings: Timing[], targetP95Ms?: num
     console.log(`  ${t.label}`.padEnd(52) + t.p50.toFixed(2).padStart(9) + t.p95.toFixed(2).padStart(9) + t.max.toFixed(2).padStart(9) + verdict);
   }
 }
+
+// Throughput of an adapter against the core call it wraps (bench/node-throughput, bench/api-throughput).
+
+export interface Run {
+  perS: number;
+  p50: number;
+  p95: number;
+  /** This process's CPU time (user + system) per call, ms: what an adapter adds, less disturbed by a busy machine than wall time. */
+  cpuMs: number;
+}
+
+/** `n` calls with `inFlight` outstanding at any time; throughput and per-call latency (ms). */
+export async function runConcurrent(n: number, inFlight: number, call: (i: number) => Promise<void>): Promise<Run> {
+  const ms = new Array<number>(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const t = performance.now();
+      await call(i);
+      ms[i] = performance.now() - t;
+    }
+  };
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = (performance.now() - t0) / 1000;
+  ms.sort((a, b) => a - b);
+  return { perS: n / seconds, p50: ms[Math.floor(0.5 * n)], p95: ms[Math.min(n - 1, Math.floor(0.95 * n))], cpuMs: (cpu.user + cpu.system) / 1000 / n };
+}
+
+/** The fastest run (its latencies with it) and the least CPU per call of any run. */
+export function best(runs: Run[]): Run {
+  const fastest = runs.reduce((a, b) => (b.perS > a.perS ? b : a));
+  return { ...fastest, cpuMs: Math.min(...runs.map((r) => r.cpuMs)) };
+}
+
+/** A tool to create, numbered under `prefix`. */
+export function benchToolInput(prefix: string, i: number) {
+  return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
+}

@@ -10,10 +10,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { actorFromUser } from '../core/auth/actor';
 import type { Db } from '../core/db/connect';
 import { createTool, listTools } from '../core/tools/service';
+import { benchToolInput, best, runConcurrent, type Run } from './lib';
 import { startRuntime, type Runtime, type RuntimeNode } from './support/node-red';
 
 const MESSAGES = Number(process.env.BENCH_NODE_MESSAGES ?? 2000);
@@ -27,44 +27,7 @@ const IN_FLIGHT = [1, 8];
 const user = { id: 'bench', username: 'bench', role: 'engineer' };
 const actor = actorFromUser(user, 'bench');
 
-interface Run {
-  perS: number;
-  p50: number;
-  p95: number;
-  /** This process's CPU time (user + system) per call, ms: what the adapter adds, less disturbed by a busy machine than wall time. */
-  cpuMs: number;
-}
 
-/** `n` calls with `inFlight` outstanding at any time; throughput and per-call latency (ms). */
-async function run(n: number, inFlight: number, call: (i: number) => Promise<void>): Promise<Run> {
-  const ms = new Array<number>(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const t = performance.now();
-      await call(i);
-      ms[i] = performance.now() - t;
-    }
-  };
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (performance.now() - t0) / 1000;
-  ms.sort((a, b) => a - b);
-  return { perS: n / seconds, p50: ms[Math.floor(0.5 * n)], p95: ms[Math.min(n - 1, Math.floor(0.95 * n))], cpuMs: (cpu.user + cpu.system) / 1000 / n };
-}
-
-/** The fastest run (its latencies with it) and the least CPU per call of any run. */
-function best(runs: Run[]): Run {
-  const fastest = runs.reduce((a, b) => (b.perS > a.perS ? b : a));
-  return { ...fastest, cpuMs: Math.min(...runs.map((r) => r.cpuMs)) };
-}
-
-function createInput(prefix: string, i: number) {
-  return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
-}
 
 const LIST_INPUT = { limit: 50 };
 
@@ -137,9 +100,9 @@ async function measure(runtime: Runtime, db: Db): Promise<Row[]> {
   const send = messenger(runtime);
   const viaNode = {
     create: async (prefix: string, i: number) => {
-      const msg = await send('create', createInput(prefix, i));
+      const msg = await send('create', benchToolInput(prefix, i));
       const tool = msg.payload as { assetNumber?: string };
-      if (tool.assetNumber !== createInput(prefix, i).assetNumber) throw new Error(`create answered ${JSON.stringify(tool)}`);
+      if (tool.assetNumber !== benchToolInput(prefix, i).assetNumber) throw new Error(`create answered ${JSON.stringify(tool)}`);
     },
     list: async () => {
       const msg = await send('list', LIST_INPUT);
@@ -147,16 +110,16 @@ async function measure(runtime: Runtime, db: Db): Promise<Row[]> {
     },
   };
   const viaCore = {
-    create: async (prefix: string, i: number) => void (await createTool(db, actor, createInput(prefix, i))),
+    create: async (prefix: string, i: number) => void (await createTool(db, actor, benchToolInput(prefix, i))),
     list: async () => void (await listTools(db, actor, LIST_INPUT)),
   };
 
   // Warm-up: JIT, connections, plans.
   await emptyTables(db);
-  await run(WARMUP, 8, (i) => viaCore.create('WC', i));
-  await run(WARMUP, 8, (i) => viaNode.create('WN', i));
-  await run(WARMUP, 8, () => viaCore.list());
-  await run(WARMUP, 8, () => viaNode.list());
+  await runConcurrent(WARMUP, 8, (i) => viaCore.create('WC', i));
+  await runConcurrent(WARMUP, 8, (i) => viaNode.create('WN', i));
+  await runConcurrent(WARMUP, 8, () => viaCore.list());
+  await runConcurrent(WARMUP, 8, () => viaNode.list());
 
   const rows: Row[] = [];
   for (const inFlight of IN_FLIGHT) {
@@ -164,8 +127,8 @@ async function measure(runtime: Runtime, db: Db): Promise<Row[]> {
     const node: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const sides = [
-        async () => (await emptyTables(db), core.push(await run(MESSAGES, inFlight, (i) => viaCore.create(`C${inFlight}`, i)))),
-        async () => (await emptyTables(db), node.push(await run(MESSAGES, inFlight, (i) => viaNode.create(`N${inFlight}`, i)))),
+        async () => (await emptyTables(db), core.push(await runConcurrent(MESSAGES, inFlight, (i) => viaCore.create(`C${inFlight}`, i)))),
+        async () => (await emptyTables(db), node.push(await runConcurrent(MESSAGES, inFlight, (i) => viaNode.create(`N${inFlight}`, i)))),
       ];
       // Alternate which goes first, so neither always meets the quieter machine.
       for (const side of round % 2 ? sides.reverse() : sides) await side();
@@ -179,8 +142,8 @@ async function measure(runtime: Runtime, db: Db): Promise<Row[]> {
     const node: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const sides = [
-        async () => void core.push(await run(LIST_MESSAGES, inFlight, () => viaCore.list())),
-        async () => void node.push(await run(LIST_MESSAGES, inFlight, () => viaNode.list())),
+        async () => void core.push(await runConcurrent(LIST_MESSAGES, inFlight, () => viaCore.list())),
+        async () => void node.push(await runConcurrent(LIST_MESSAGES, inFlight, () => viaNode.list())),
       ];
       for (const side of round % 2 ? sides.reverse() : sides) await side();
     }

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import {
   DataType,
@@ -12,6 +11,7 @@ import {
   nodesets,
   type UAVariable,
 } from 'node-opcua';
+import { freePort } from './net';
 import { euromap77Paths, type Euromap77Variable } from '../nodes/lib/opcua-press-client';
 
 /**
@@ -99,16 +99,6 @@ interface PressState {
   variables?: Record<Euromap77Variable, UAVariable>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function variantOf(state: PressState, v: Euromap77Variable): Variant {
   switch (v) {

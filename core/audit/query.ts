@@ -5,20 +5,12 @@ import { authorize } from '../auth/permissions';
 import { iso } from '../db/transaction';
 import { fetchPage } from '../db/page';
 import { parse, pagination, timestamp, type Page } from '../validate';
+import type { AuditContent } from './chain';
 
-interface AuditRow {
+interface AuditRow extends AuditContent {
   id: number | string;
   seq: number | string;
   at: Date;
-  actor_id: string;
-  actor_name: string;
-  actor_role: string;
-  via: string | null;
-  action: string;
-  entity: string;
-  entity_id: string;
-  before: unknown;
-  after: unknown;
 }
 
 export interface AuditEvent {

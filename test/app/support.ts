@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import { freePort } from '../../sim/net';
 import path from 'node:path';
 
 /**
@@ -10,18 +10,10 @@ import path from 'node:path';
  * Dashboard 2's socket the way its browser client does — so a test can send the crafted messages
  * a browser's console could.
  */
+export { freePort };
+
 export const root = path.resolve(__dirname, '../../..');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface App {
   proc: ChildProcess;

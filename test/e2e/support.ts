@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../sim/net';
 import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase, type Db } from '../../core/db/connect';
@@ -14,6 +14,8 @@ import type { PressSimulator } from '../../sim/press-simulator';
  * the real start command as a child process (so it can be killed with SIGKILL and started again),
  * InfluxDB stopped and started through scripts/influx-services.sh, and polling with timeouts.
  */
+
+export { freePort };
 
 export const root = path.resolve(__dirname, '../../..');
 
@@ -44,16 +46,6 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A PostgreSQL database of the suite's own on the TEST_DATABASE_URL server, migrated; `drop()` removes it. */
 export async function ownDatabase(name: string): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
