@@ -1,6 +1,6 @@
 /**
- * Requests per second through the REST API (api/router.ts mounted at API_BASE with express on a
- * node:http server on 127.0.0.1, as scripts/start.ts mounts it), for create (POST /tools, distinct
+ * Requests per second through the REST API (http/rest/router.ts mounted at API_BASE with express on a
+ * node:http server on 127.0.0.1, as app/start.ts mounts it), for create (POST /tools, distinct
  * asset numbers) and list (GET /tools?limit=50), authenticated with an API token (Authorization: Bearer).
  * Beside it, the baseline: the same core calls (createTool/listTools) on the same database with the
  * same user's actor, without HTTP, so the API's share shows (HTTP parsing, token check, JSON both ways).
@@ -17,7 +17,7 @@ import { openDatabase, migrateLatest, type Db } from '../core/db/connect';
 import { createTool, listTools } from '../core/tools/service';
 import { createUser } from '../core/users/service';
 import { createApiToken } from '../core/accounts/tokens';
-import { API_BASE, createApi } from '../api/router';
+import { API_BASE, createApi } from '../http/rest/router';
 import { benchToolInput, best, runConcurrent, type Run } from './lib';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 2000);

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { systemActor } from '../core/auth/actor';
 import { seedDemoPlant } from '../core/seed/demo';
 import { createTool } from '../core/tools/service';
-import { launchBrowser, login, roleUsers, startDashboardApp, VIEWPORTS, type Browser, type BrowserContext, type DashboardApp } from '../test/e2e/support/browser';
+import { launchBrowser, login, roleUsers, startDashboardApp, VIEWPORTS, type Browser, type BrowserContext, type DashboardApp } from '../test/support/browser';
 
 const TOOLS = Number(process.env.BENCH_TTI_TOOLS ?? 1000);
 const LOADS = Number(process.env.BENCH_TTI_LOADS ?? 12);

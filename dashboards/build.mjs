@@ -6,7 +6,7 @@
  *
  * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
  * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
- * (msg._client.user, set from the session by the login plugin, api/login-dashboard.ts; only the
+ * (msg._client.user, set from the session by the login plugin, http/login/dashboard.ts; only the
  * start command's no-login development mode, TOOLROOM_AUTH=off on loopback, lets others through);
  * a second switch picks the Toolroom node by msg.target and the node runs msg.topic; the answer (or
  * the caught error as topic "error") goes back to the template. ui-template is client-constrained

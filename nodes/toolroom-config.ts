@@ -1,4 +1,4 @@
-import { acquireDatabase, type DatabaseLease, type DatabaseTarget } from './lib/databases';
+import { acquireDatabase, type DatabaseLease, type DatabaseTarget } from '../app/databases';
 import { acquireDrainer, influxUrlWith, type DrainerLease } from './lib/drainers';
 import { describeTarget, influxOf, targetOf, type ToolroomConfigDef, type ToolroomConfigNode } from './lib/config';
 import type { Node, NodeAPI } from './lib/red';

@@ -1,4 +1,4 @@
-import type { DashboardHooks } from '../api/login-dashboard';
+import type { DashboardHooks } from '../http/login/dashboard';
 
 /**
  * toolroom-dashboard-auth: a Dashboard 2 plugin (type `node-red-dashboard-2`, as Dashboard 2's
@@ -6,7 +6,7 @@ import type { DashboardHooks } from '../api/login-dashboard';
  * as msg._client.user {id, username, role, displayName} — overriding whatever the browser sent —
  * and drop messages from, and to, sockets whose session has ended.
  *
- * The hooks come from the start command (scripts/start.ts), which puts api/login-dashboard's into
+ * The hooks come from the start command (app/start.ts), which puts http/login/dashboard.ts into
  * Node-RED's settings as `toolroom.dashboardAuth` beside Dashboard 2's `dashboard.middleware`
  * and `dashboard.ioMiddleware`. In a Node-RED without them (no login), no browser may name a user:
  * msg._client.user and msg.user are removed, so the pages' flows see an anonymous message.

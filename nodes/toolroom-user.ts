@@ -1,7 +1,7 @@
-import { homeSummary } from '../core/dashboard/home';
-import { me } from '../core/dashboard/me';
-import { toolView } from '../core/dashboard/tool';
-import { exportAuditEvents, listAssignees } from '../core/dashboard/work';
+import { homeSummary } from '../core/views/home';
+import { me } from '../core/views/me';
+import { toolView } from '../core/views/tool';
+import { exportAuditEvents, listAssignees } from '../core/views/work';
 import { listAuditEvents } from '../core/audit/query';
 import { registerRecordNode } from './lib/record-node';
 import type { NodeAPI } from './lib/red';

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `npm start` (run by scripts/node24.sh, so on Node 24): install when needed, build when a source
-# changed since the last build, then run the app (scripts/start.ts: Node-RED 5 + Toolroom + Dashboard 2).
+# changed since the last build, then run the app (app/start.ts: Node-RED 5 + Toolroom + Dashboard 2).
 # Environment: PORT (1880), TOOLROOM_DATA_DIR (./data), DATABASE_URL, TOOLROOM_HOST (127.0.0.1),
 # TOOLROOM_SEED=0 or --no-seed to skip the demo plant on the first start, --simulate or TOOLROOM_SIMULATOR=1
 # for the press simulator in process (PRESS_SIM_PORT 48400, PRESS_SIM_CYCLE_MS 5000).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-out=dist/scripts/start.js
-if [ ! -f "$out" ] || [ -n "$(find core nodes migrations api scripts sim -name '*.ts' -newer "$out" -print -quit 2>/dev/null)" ]; then
+out=dist/app/start.js
+if [ ! -f "$out" ] || [ -n "$(find app core http lib nodes migrations scripts sim -name '*.ts' -newer "$out" -print -quit 2>/dev/null)" ]; then
   echo "start: building" >&2
   # Type errors do not stop tsc from emitting; report them and run what was built.
   npx tsc -p tsconfig.json >&2 || echo "start: tsc reported type errors (see above); starting with what it emitted" >&2

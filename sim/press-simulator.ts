@@ -11,7 +11,7 @@ import {
   nodesets,
   type UAVariable,
 } from 'node-opcua';
-import { freePort } from './net';
+import { freePort } from '../lib/net';
 import { euromap77Paths, type Euromap77Variable } from '../nodes/lib/opcua-press-client';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Node-RED 5 for the benchmarks, embedded as scripts/start.ts embeds it (express, the same settings),
+ * Node-RED 5 for the benchmarks, embedded as app/start.ts embeds it (express, the same settings),
  * with or without Toolroom's nodes (nodesDir) so a bare runtime and Toolroom's differ in nothing else.
  * node-throughput.ts runs it in its own process; idle-memory.ts runs this file as a child process
  * (see `child()`), one per runtime measured. Kept under bench/support/ so `npm run bench` does not
@@ -40,7 +40,7 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   userDir: string;
-  /** Load Toolroom's nodes from this package (scripts/start.ts's nodesDir); false = bare Node-RED + Dashboard 2. */
+  /** Load Toolroom's nodes from this package (app/start.ts's nodesDir); false = bare Node-RED + Dashboard 2. */
   toolroom: boolean;
   logLevel?: string;
   /** More settings (the throughput bench keeps credentials unencrypted: no key warning). */
@@ -56,7 +56,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const express = require('express') as () => http.RequestListener & { use(path: string, handler: http.RequestListener): void };
   const app = express();
   const server = http.createServer(app);
-  // scripts/start.ts's settings; only nodesDir differs between a bare runtime and Toolroom's.
+  // app/start.ts's settings; only nodesDir differs between a bare runtime and Toolroom's.
   const settings = {
     userDir: options.userDir,
     flowFile: 'flows.json',

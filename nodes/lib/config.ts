@@ -1,6 +1,6 @@
 import type { Db } from '../../core/db/connect';
 import { validationError } from '../../core/errors';
-import { expandEnv, targetFromEnv, type DatabaseTarget } from './databases';
+import { expandEnv, targetFromEnv, type DatabaseTarget } from '../../app/databases';
 import type { Node, NodeDef } from './red';
 
 // The toolroom-config node's settings and the interface nodes using it see; the node itself is ../toolroom-config.ts.

@@ -1,5 +1,5 @@
 import { startDrainer, type Drainer, type DrainerStatus } from '../../core/outbox/drainer';
-import { acquireDatabase, databaseKey, type DatabaseLease, type DatabaseTarget } from './databases';
+import { acquireDatabase, databaseKey, type DatabaseLease, type DatabaseTarget } from '../../app/databases';
 
 /**
  * The InfluxDB outbox drainers this process runs: exactly one per database, however many

@@ -9,7 +9,7 @@ import type {
   UserIdentityInfo,
 } from 'node-opcua';
 import { validationError } from '../../core/errors';
-import { expandEnv } from './databases';
+import { expandEnv } from '../../app/databases';
 import type { NodeDef } from './red';
 
 /**

@@ -8,8 +8,8 @@ import { setPassword } from '../../core/accounts/service';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
-import { launchBrowser, screenshot, smallTouchTargets, VIEWPORTS, type Browser } from '../e2e/support/browser';
-import { freePort, startApp, type App } from './support';
+import { launchBrowser, screenshot, smallTouchTargets, VIEWPORTS, type Browser } from '../support/browser';
+import { freePort, startApp, type App } from '../support/app';
 
 /**
  * The login pages in Debian's Chromium at tablet size, in front of the real Dashboard 2 client:

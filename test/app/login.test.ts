@@ -9,8 +9,8 @@ import { setPassword, setPin } from '../../core/accounts/service';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
-import { csrfTokenFor } from '../../api/auth';
-import { CookieJar, editorToken, formField, freePort, loginForm, PollingSocket, request, startApp, type App } from './support';
+import { csrfTokenFor } from '../../http/auth';
+import { CookieJar, editorToken, formField, freePort, loginForm, PollingSocket, request, startApp, type App } from '../support/app';
 
 /**
  * Issue 5 through `npm start`'s own command: the dashboard, its socket, the login pages and the

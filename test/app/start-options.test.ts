@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { safeNext } from '../../api/login';
-import { applicationFlows, optionsFrom } from '../../scripts/start';
-import { demoSimulatorOptions } from '../../scripts/start-simulator';
+import { safeNext } from '../../http/login/login';
+import { applicationFlows, optionsFrom } from '../../app/start';
+import { demoSimulatorOptions } from '../../app/simulator';
 
 describe('start options and application flows', () => {
   it('defaults to port 1880 on 127.0.0.1 with ./data, seeding, no simulator', () => {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { applicationFlows } from '../../scripts/start';
+import { applicationFlows } from '../../app/start';
 
 /**
  * The real start command (`npm start` runs exactly this) on a free port with a temp data dir:

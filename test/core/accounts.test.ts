@@ -10,9 +10,9 @@ import { createUser, getUser, listUsers, updateUser } from '../../core/users/ser
 import type { Actor } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
 import type { ToolroomError } from '../../core/errors';
-import { backends, countRows, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, system, technician } from '../helpers/actors';
+import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, system, technician } from '../support/actors';
 
 const MIN = 60_000;
 const later = (t: Date, ms: number) => new Date(t.getTime() + ms);

@@ -15,9 +15,9 @@ import {
 } from '../../core/actions/service';
 import { today } from '../../core/actions/repository';
 import { ACTION_STATUSES, ACTION_TRANSITIONS, type ActionStatus } from '../../core/actions/schema';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician, technician2 } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician, technician2 } from '../support/actors';
 import type { Actor } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
 import type { Tool } from '../../core/tools/schema';
@@ -40,7 +40,7 @@ for (const backend of backends) {
     });
     beforeEach(async () => {
       await resetData(db);
-      // The users the actors stand for (ids as in test/helpers/actors), and one who has left.
+      // The users the actors stand for (ids as in test/support/actors), and one who has left.
       await db('users').insert([
         { id: 11, username: 'tina.tech', display_name: 'Tina Tech', role: 'technician' },
         { id: 12, username: 'tom.tech', display_name: 'Tom Tech', role: 'technician' },

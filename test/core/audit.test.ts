@@ -10,9 +10,9 @@ import { verifyAuditChain, type AuditChainReport } from '../../core/audit/verify
 import { contentHash, linkHash } from '../../core/audit/chain';
 import { inTransaction } from '../../core/db/transaction';
 import { migrationSource } from '../../migrations';
-import { backends, resetData, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, technician, technician2 } from '../helpers/actors';
+import { backends, resetData, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, technician, technician2 } from '../support/actors';
 import { openDatabase, migrateLatest, type Db } from '../../core/db/connect';
 
 interface EventRow {

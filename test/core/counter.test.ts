@@ -11,7 +11,7 @@ import {
 } from '../../core/shots/counter';
 import { shotReadingInput, shotReadingsInput } from '../../core/shots/schema';
 import { parse } from '../../core/validate';
-import { rejects } from '../helpers/expect';
+import { rejects } from '../support/expect';
 
 // Pure semantics: no database, so no backends here (the service's suite runs these against both).
 

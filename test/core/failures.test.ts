@@ -4,9 +4,9 @@ import { createCode, getCode, listCatalog, listCodes, updateCode } from '../../c
 import { SEED_CATALOG, seedFailureCatalog } from '../../core/failures/seed';
 import { getFailure, listFailures, reportFailure, triageFailure } from '../../core/failures/service';
 import { COMPONENTS, FAILURE_STATUSES, FAILURE_TRANSITIONS } from '../../core/failures/schema';
-import { backends, countRows, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 import type { Tool } from '../../core/tools/schema';
 

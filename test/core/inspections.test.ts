@@ -8,9 +8,9 @@ import { today } from '../../core/actions/repository';
 import { seedInspectionTemplates, POST_RUN_TEMPLATE, PREVENTIVE_TEMPLATE } from '../../core/inspections/seed';
 import { seedFailureCatalog } from '../../core/failures/seed';
 import { createPlan, getPlan, updatePlan } from '../../core/pm/service';
-import { backends, countRows, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 import type { Tool } from '../../core/tools/schema';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { systemActor } from '../../core/auth/actor';
 import { maintainEmbedded, maintenanceIntervalMs } from '../../core/db/maintenance';
 import { createTool } from '../../core/tools/service';
-import { backends, resetData } from '../helpers/db';
+import { backends, resetData } from '../support/db';
 
 /** PGlite has no autovacuum: core/db/maintenance.ts does its housekeeping, a server's does its own. */
 describe('embedded database maintenance', function () {

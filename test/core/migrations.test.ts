@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { migrateLatest, migrateRollbackAll } from '../../core/db/connect';
-import { backends } from '../helpers/db';
+import { backends } from '../support/db';
 import type { Db } from '../../core/db/connect';
 
 const DOMAIN_TABLES = [

@@ -7,9 +7,9 @@ import { inTransaction } from '../../core/db/transaction';
 import { ToolroomError } from '../../core/errors';
 import type { Press } from '../../core/presses/schema';
 import type { Tool } from '../../core/tools/schema';
-import { backends, countRows, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { engineer, technician, technician2 } from '../helpers/actors';
+import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { engineer, technician, technician2 } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
 const HOUR = 3600_000;

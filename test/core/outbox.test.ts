@@ -7,7 +7,7 @@ import { createDatabase, InfluxError, parseInfluxUrl, query, writeLines, type In
 import { escapeTag, nanoseconds, shotLine } from '../../core/outbox/lineProtocol';
 import { enqueueShots, SHOTS_REJECTED_TOPIC, type ShotPoint } from '../../core/outbox/shots';
 import type { Db } from '../../core/db/connect';
-import { backends, countRows, resetData, type Backend } from '../helpers/db';
+import { backends, countRows, resetData, type Backend } from '../support/db';
 
 // Against the real influxd that scripts/influx-services.sh starts (the test command exports
 // TEST_INFLUX_URL); run alone, this suite starts and stops one itself through the same script.

@@ -14,9 +14,9 @@ import type { PmPlan, PmTransition } from '../../core/pm/schema';
 import { urgency, urgencySql } from '../../core/pm/state';
 import { createTool, retireTool } from '../../core/tools/service';
 import type { Tool } from '../../core/tools/schema';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 
 const DAY = 86_400_000;
 const daysAgo = (d: number) => new Date(Date.now() - d * DAY);

@@ -3,9 +3,9 @@ import { createPress, getPress, listPresses, updatePress } from '../../core/pres
 import { isOpcUaEndpoint } from '../../core/presses/schema';
 import { mountTool, unmountTool } from '../../core/mounts/service';
 import { createTool } from '../../core/tools/service';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { engineer, technician } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { engineer, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
 const valid = {

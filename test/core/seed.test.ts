@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { seedDemoPlant, isSeeded } from '../../core/seed/demo';
 import { seedReferenceData } from '../../core/seed/reference';
 import { listPlans } from '../../core/pm/service';
-import { backends, countRows, resetData } from '../helpers/db';
-import { engineer } from '../helpers/actors';
+import { backends, countRows, resetData } from '../support/db';
+import { engineer } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
 for (const backend of backends) {

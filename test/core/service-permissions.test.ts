@@ -19,8 +19,8 @@ import * as audit from '../../core/audit/query';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
-import { backends, resetData, tableCounts } from '../helpers/db';
-import { admin, engineer, technician, system } from '../helpers/actors';
+import { backends, resetData, tableCounts } from '../support/db';
+import { admin, engineer, technician, system } from '../support/actors';
 
 type Service = (db: Knex, actor: Actor, input: unknown) => Promise<unknown>;
 

@@ -7,9 +7,9 @@ import { createTool, getTool, retireTool } from '../../core/tools/service';
 import { createPlan } from '../../core/pm/service';
 import type { CounterConfig } from '../../core/shots/counter';
 import type { Tool } from '../../core/tools/schema';
-import { backends, countRows, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
 const MIN = 60_000;

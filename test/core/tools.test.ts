@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createTool, getTool, listTools, retireTool, updateTool } from '../../core/tools/service';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { engineer, technician } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { engineer, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 import { COUNT_CAP } from '../../core/db/page';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createUser, getUser, listUsers, updateUser } from '../../core/users/service';
 import { userExists } from '../../core/users/repository';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
 const valid = { username: 'Tina.Tech', displayName: 'Tina Technician', role: 'technician' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { tableCounts } from '../helpers/db';
-import { launchBrowser, requireDashboardServers, screenshot, startDashboardApp, VIEWPORTS, type Browser, type DashboardApp } from './support/browser';
+import { tableCounts } from '../support/db';
+import { launchBrowser, requireDashboardServers, screenshot, startDashboardApp, VIEWPORTS, type Browser, type DashboardApp } from '../support/browser';
 
 /**
  * A dashboard message without a logged-in user must never act as the all-powerful `system` actor:

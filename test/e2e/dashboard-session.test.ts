@@ -11,7 +11,7 @@ import {
   type Browser,
   type DashboardApp,
   type RoleUsers,
-} from './support/browser';
+} from '../support/browser';
 
 /**
  * The session seen from the pages: every page has a way out in its header, and a page whose

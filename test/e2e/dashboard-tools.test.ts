@@ -5,7 +5,7 @@ import { mountTool } from '../../core/mounts/service';
 import { createPlan } from '../../core/pm/service';
 import { createPress } from '../../core/presses/service';
 import { createTool, updateTool } from '../../core/tools/service';
-import { tableCounts } from '../helpers/db';
+import { tableCounts } from '../support/db';
 import {
   eventually,
   gotoDashboard,
@@ -20,7 +20,7 @@ import {
   type DashboardApp,
   type Page,
   type RoleUsers,
-} from './support/browser';
+} from '../support/browser';
 
 /**
  * The tool pages (issue 6) in Debian's Chromium against the real start command and PostgreSQL:

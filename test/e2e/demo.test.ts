@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Db } from '../../core/db/connect';
-import { ownDatabase, removeDir, requireServers, startApp, until, type App } from './support';
+import { ownDatabase, removeDir, requireServers, startApp, until, type App } from '../support/e2e';
 
 /**
  * The demo as a plant would first see it: `npm start -- --simulate` seeds the demo plant, runs the

@@ -23,7 +23,7 @@ import {
   writeFlows,
   type App,
   type PlantPress,
-} from './support';
+} from '../support/e2e';
 
 /**
  * Shot counting end to end, all of it real: the EUROMAP 77 press simulator (in this process),

@@ -22,7 +22,7 @@ import {
   writeFlows,
   type App,
   type PlantPress,
-} from './support';
+} from '../support/e2e';
 
 /**
  * DESIGN.md's "scale beyond one Pi": two Node-RED runtimes (two start commands, each with its own

@@ -4,7 +4,7 @@ import { systemActor } from '../../core/auth/actor';
 import { createAction } from '../../core/actions/service';
 import { createTool } from '../../core/tools/service';
 import { createPlan } from '../../core/pm/service';
-import { tableCounts } from '../helpers/db';
+import { tableCounts } from '../support/db';
 import {
   eventually,
   gotoDashboard,
@@ -19,7 +19,7 @@ import {
   type DashboardApp,
   type Page,
   type RoleUsers,
-} from './support/browser';
+} from '../support/browser';
 
 /**
  * The shop-floor work pages (issue 6) in Debian's Chromium against the real start command and

@@ -12,8 +12,8 @@ import { createAction } from '../../core/actions/service';
 import { createUser } from '../../core/users/service';
 import { seededRandom } from '../../core/seed/random';
 import type { NodeMessage } from '../../nodes/lib/red';
-import { resetData, tableCounts } from '../helpers/db';
-import { catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statusUntil } from './support';
+import { resetData, tableCounts } from '../support/db';
+import { catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statusUntil } from '../support/nodes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const nodeModules = ['tool', 'mount', 'pm', 'inspection', 'failure', 'action'].map((n) => require(`../../nodes/toolroom-${n}`));

@@ -6,8 +6,8 @@ import { createTool } from '../../core/tools/service';
 import { mountTool } from '../../core/mounts/service';
 import { backoff, isOutage, ShotBatcher } from '../../nodes/lib/shot-batcher';
 import { ToolroomError } from '../../core/errors';
-import { resetData } from '../helpers/db';
-import { holdDatabase, nodeBackends } from './support';
+import { resetData } from '../support/db';
+import { holdDatabase, nodeBackends } from '../support/nodes';
 
 /**
  * The shot counter's queue on its own (no Node-RED): what it does when a transaction's answer is

@@ -6,10 +6,10 @@ import { parseInfluxUrl, query } from '../../core/outbox/influx';
 import { createPress } from '../../core/presses/service';
 import { createTool } from '../../core/tools/service';
 import { influxOf } from '../../nodes/lib/config';
-import { databaseKey } from '../../nodes/lib/databases';
+import { databaseKey } from '../../app/databases';
 import { runningDrainers } from '../../nodes/lib/drainers';
-import { resetData } from '../helpers/db';
-import { configNode, helper, holdDatabase, nodeBackends, statusUntil } from './support';
+import { resetData } from '../support/db';
+import { configNode, helper, holdDatabase, nodeBackends, statusUntil } from '../support/nodes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const shotCountNode = require('../../nodes/toolroom-shot-count');

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createTool } from '../../core/tools/service';
 import { createPress } from '../../core/presses/service';
 import { systemActor } from '../../core/auth/actor';
-import { resetData, tableCounts } from '../helpers/db';
-import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil } from './support';
+import { resetData, tableCounts } from '../support/db';
+import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil } from '../support/nodes';
 import type { Db } from '../../core/db/connect';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

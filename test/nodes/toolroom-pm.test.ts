@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createTool } from '../../core/tools/service';
 import { systemActor } from '../../core/auth/actor';
-import { resetData, tableCounts } from '../helpers/db';
-import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil, type TestNode } from './support';
+import { resetData, tableCounts } from '../support/db';
+import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil, type TestNode } from '../support/nodes';
 import type { NodeMessage } from '../../nodes/lib/red';
 import type { Db } from '../../core/db/connect';
 

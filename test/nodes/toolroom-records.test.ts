@@ -3,8 +3,8 @@ import { createTool } from '../../core/tools/service';
 import { systemActor } from '../../core/auth/actor';
 import { seedFailureCatalog } from '../../core/failures/seed';
 import { seedInspectionTemplates, POST_RUN_TEMPLATE } from '../../core/inspections/seed';
-import { resetData, tableCounts } from '../helpers/db';
-import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil } from './support';
+import { resetData, tableCounts } from '../support/db';
+import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statuses, statusUntil } from '../support/nodes';
 import type { Db } from '../../core/db/connect';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,8 +9,8 @@ import { createTool } from '../../core/tools/service';
 import type { NodeMessage } from '../../nodes/lib/red';
 import { shotCountSettings } from '../../nodes/lib/shot-batcher';
 import { ToolroomError } from '../../core/errors';
-import { resetData, tableCounts } from '../helpers/db';
-import { assertCaught, catchTo, configNode, helper, holdDatabase, nodeBackends, statuses, statusUntil, type TestNode } from './support';
+import { resetData, tableCounts } from '../support/db';
+import { assertCaught, catchTo, configNode, helper, holdDatabase, nodeBackends, statuses, statusUntil, type TestNode } from '../support/nodes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const shotCountNode = require('../../nodes/toolroom-shot-count');

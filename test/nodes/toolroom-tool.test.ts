@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { openDatabases, databaseKey } from '../../nodes/lib/databases';
-import { resetData, tableCounts } from '../helpers/db';
+import { openDatabases, databaseKey } from '../../app/databases';
+import { resetData, tableCounts } from '../support/db';
 import {
   assertCaught,
   catchTo,
@@ -13,7 +13,7 @@ import {
   statuses,
   statusUntil,
   type TestNode,
-} from './support';
+} from '../support/nodes';
 import type { Db } from '../../core/db/connect';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

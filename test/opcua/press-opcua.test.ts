@@ -8,7 +8,7 @@ import { shotReadingInput } from '../../core/shots/schema';
 import { counterValue, defaultNodeIds, pressWatchOptions, readingSource } from '../../nodes/lib/opcua-press-client';
 import type { NodeMessage } from '../../nodes/lib/red';
 import { simulatorNodeId, startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
-import { helper, statuses, statusUntil, type TestNode } from '../nodes/support';
+import { helper, statuses, statusUntil, type TestNode } from '../support/nodes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const pressNode = require('../../nodes/toolroom-press-opcua');

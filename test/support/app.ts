@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { freePort } from '../../sim/net';
+import { freePort } from '../../lib/net';
 import path from 'node:path';
 
 /**

@@ -1,7 +1,7 @@
 /** The REST API on embedded PGlite (what a Pi runs by default): log in, write, read, log out. */
 import assert from 'node:assert/strict';
-import { backends, resetData } from '../helpers/db';
-import { Client, loggedIn, startApi, type TestServer } from './server';
+import { backends, resetData } from '../support/db';
+import { Client, loggedIn, startApi, type TestServer } from '../support/api-server';
 
 const pglite = backends.find((b) => b.name === 'pglite')!;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Db } from '../../core/db/connect';
-import { acquireDatabase, type DatabaseLease, type DatabaseTarget } from '../../nodes/lib/databases';
+import { acquireDatabase, type DatabaseLease, type DatabaseTarget } from '../../app/databases';
 import type { NodeMessage, NodeStatus } from '../../nodes/lib/red';
 
 /**

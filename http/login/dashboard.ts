@@ -13,17 +13,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
-import { authenticateSession } from '../core/accounts/sessions';
-import { findCredentials } from '../core/accounts/repository';
-import type { AccessPolicy } from '../core/accounts/policy';
-import { recordAudit } from '../core/audit/record';
-import { inTransaction } from '../core/db/transaction';
-import { actorOf } from '../core/accounts/sessions';
-import { ToolroomError } from '../core/errors';
-import type { User } from '../core/users/schema';
-import { callerOf, cookieValue, SESSION_COOKIE, unauthenticated } from './auth';
+import { authenticateSession } from '../../core/accounts/sessions';
+import { findCredentials } from '../../core/accounts/repository';
+import type { AccessPolicy } from '../../core/accounts/policy';
+import { recordAudit } from '../../core/audit/record';
+import { inTransaction } from '../../core/db/transaction';
+import { actorOf } from '../../core/accounts/sessions';
+import { ToolroomError } from '../../core/errors';
+import type { User } from '../../core/users/schema';
+import { callerOf, cookieValue, SESSION_COOKIE, unauthenticated } from '../auth';
 import { LOGIN_PATH, PASSWORD_PATH } from './login';
-import { sendProblem } from './problem';
+import { sendProblem } from '../problem';
 
 /** What a message's msg._client.user is: who the socket's session belongs to. */
 export interface ClientUser {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createAction } from '../../core/actions/service';
 import { grantFor, OPERATIONS } from '../../core/auth/permissions';
 import type { Actor } from '../../core/auth/actor';
-import { homeSummary } from '../../core/dashboard/home';
-import { me } from '../../core/dashboard/me';
-import { toolView } from '../../core/dashboard/tool';
+import { homeSummary } from '../../core/views/home';
+import { me } from '../../core/views/me';
+import { toolView } from '../../core/views/tool';
 import type { Db } from '../../core/db/connect';
 import { seedFailureCatalog } from '../../core/failures/seed';
 import { reportFailure } from '../../core/failures/service';
@@ -13,11 +13,11 @@ import { createPlan } from '../../core/pm/service';
 import { createPress } from '../../core/presses/service';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { engineer, system } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { engineer, system } from '../support/actors';
 
-/** The dashboard's read models (core/dashboard): who am I, my home page, a tool's page. */
+/** The dashboard's read models (core/views): who am I, my home page, a tool's page. */
 for (const backend of backends) {
   describe(`dashboard read models [${backend.name}]`, function () {
     this.timeout(30000);

@@ -4,10 +4,10 @@ import type { UserRole } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
 import { createApiToken } from '../../core/accounts/tokens';
 import { createTool } from '../../core/tools/service';
-import { apiRoutes } from '../../api/router';
-import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../../api/auth';
-import { backends, resetData, tableCounts } from '../helpers/db';
-import { Client, loggedIn, makeUser, PASSWORD, startApi, type TestServer } from './server';
+import { apiRoutes } from '../../http/rest/router';
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../../http/auth';
+import { backends, resetData, tableCounts } from '../support/db';
+import { Client, loggedIn, makeUser, PASSWORD, startApi, type TestServer } from '../support/api-server';
 
 // The server suite: PostgreSQL when TEST_DATABASE_URL is set (the PGlite smoke suite is smoke.test.ts).
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { setPassword } from '../../../core/accounts/service';
-import { systemActor } from '../../../core/auth/actor';
-import type { UserRole } from '../../../core/auth/actor';
-import type { Db } from '../../../core/db/connect';
-import { createUser, getUser } from '../../../core/users/service';
-import { ownDatabase, requireServers, root, startApp, until, type App } from '../support';
+import { setPassword } from '../../core/accounts/service';
+import { systemActor } from '../../core/auth/actor';
+import type { UserRole } from '../../core/auth/actor';
+import type { Db } from '../../core/db/connect';
+import { createUser, getUser } from '../../core/users/service';
+import { ownDatabase, requireServers, root, startApp, until, type App } from './e2e';
 
 /**
  * The shared browser harness of the dashboard end-to-end suites (issue 6): the real start command
@@ -35,7 +35,7 @@ import { ownDatabase, requireServers, root, startApp, until, type App } from '..
  */
 
 export type { Browser, BrowserContext, Page } from 'playwright-core';
-export { until, sleep, root } from '../support';
+export { until, sleep, root } from './e2e';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 

@@ -13,16 +13,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
-import { findCredentials } from '../core/accounts/repository';
-import type { AccessPolicy } from '../core/accounts/policy';
-import { withDefaults } from '../core/accounts/policy';
-import { actorOf, login, logout } from '../core/accounts/sessions';
-import { recordAudit } from '../core/audit/record';
-import { inTransaction } from '../core/db/transaction';
-import { ToolroomError } from '../core/errors';
-import { findUser } from '../core/users/repository';
-import type { EditorAccess } from '../core/users/schema';
-import { clientAddress } from './auth';
+import { findCredentials } from '../../core/accounts/repository';
+import type { AccessPolicy } from '../../core/accounts/policy';
+import { withDefaults } from '../../core/accounts/policy';
+import { actorOf, login, logout } from '../../core/accounts/sessions';
+import { recordAudit } from '../../core/audit/record';
+import { inTransaction } from '../../core/db/transaction';
+import { ToolroomError } from '../../core/errors';
+import { findUser } from '../../core/users/repository';
+import type { EditorAccess } from '../../core/users/schema';
+import { clientAddress } from '../auth';
 
 export interface EditorUser {
   username: string;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Route } from './operations';
-import { CSRF_HEADER, SESSION_COOKIE } from './auth';
+import { CSRF_HEADER, SESSION_COOKIE } from '../auth';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Db } from '../../core/db/connect';
-import { backends, resetData } from '../helpers/db';
-import { Client, loggedIn, makeUser, PASSWORD, startApi, type TestServer } from './server';
+import { backends, resetData } from '../support/db';
+import { Client, loggedIn, makeUser, PASSWORD, startApi, type TestServer } from '../support/api-server';
 
 // On embedded PGlite (as a Pi runs it): a shift's work end to end through the API,
 // each role doing its part by cookie or token, and the 'own' grants of the permission table.

@@ -13,13 +13,13 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { changeOwnPassword } from '../core/accounts/service';
-import { authenticateSession, login, logout } from '../core/accounts/sessions';
-import { findCredentials } from '../core/accounts/repository';
-import { ToolroomError } from '../core/errors';
-import { callerOf, clearedSessionCookies, clientAddress, cookieValue, csrfTokenFor, SESSION_COOKIE, sessionCookies, type Caller } from './auth';
-import type { ApiOptions } from './router';
-import { sendProblem } from './problem';
+import { changeOwnPassword } from '../../core/accounts/service';
+import { authenticateSession, login, logout } from '../../core/accounts/sessions';
+import { findCredentials } from '../../core/accounts/repository';
+import { ToolroomError } from '../../core/errors';
+import { callerOf, clearedSessionCookies, clientAddress, cookieValue, csrfTokenFor, SESSION_COOKIE, sessionCookies, type Caller } from '../auth';
+import type { ApiOptions } from '../rest/router';
+import { sendProblem } from '../problem';
 
 export const LOGIN_BASE = '/toolroom';
 export const LOGIN_PATH = `${LOGIN_BASE}/login`;

@@ -8,10 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { PERMISSIONS } from '../../core/auth/permissions';
-import { apiRoutes, API_BASE } from '../../api/router';
-import * as core from '../../core/index';
-import { backends } from '../helpers/db';
-import { Client, startApi, type TestServer } from './server';
+import { apiRoutes, API_BASE } from '../../http/rest/router';
+import * as tools from '../../core/tools/service';
+import * as users from '../../core/users/service';
+import * as presses from '../../core/presses/service';
+import * as mounts from '../../core/mounts/service';
+import * as pm from '../../core/pm/service';
+import * as inspections from '../../core/inspections/service';
+import * as templates from '../../core/inspections/templates';
+import * as failures from '../../core/failures/service';
+import * as catalog from '../../core/failures/catalog';
+import * as actions from '../../core/actions/service';
+import * as shots from '../../core/shots/service';
+import * as shotReview from '../../core/shots/review';
+import * as accounts from '../../core/accounts/service';
+import * as sessions from '../../core/accounts/sessions';
+import * as apiTokens from '../../core/accounts/tokens';
+import { backends } from '../support/db';
+import { Client, startApi, type TestServer } from '../support/api-server';
 
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -73,12 +87,12 @@ describe('REST API documentation', function () {
   });
 
   it('reaches every core service operation (the route table names each one)', () => {
-    const source = ['operations.ts', 'router.ts'].map((f) => fs.readFileSync(path.join(process.cwd(), 'api', f), 'utf8')).join('\n');
+    const source = ['operations.ts', 'router.ts'].map((f) => fs.readFileSync(path.join(process.cwd(), 'http', 'rest', f), 'utf8')).join('\n');
     // Not operations a caller asks for: helpers inside another service's transaction, the first start,
-    // and login plumbing the router and api/auth.ts use directly.
+    // and login plumbing the router and http/auth.ts use directly.
     const notOperations = /InTransaction$|^insert|^lock|^addDays$|^ensureAdmin$|^authenticate|^actorOf$|^ownUserId$|^authorizeSome$|^targetUserId$/;
     const missing: string[] = [];
-    const services = { tools: core.tools, users: core.users, presses: core.presses, mounts: core.mounts, pm: core.pm, inspections: core.inspections, templates: core.templates, failures: core.failures, catalog: core.catalog, actions: core.actions, shots: core.shots, shotReview: core.shotReview, accounts: core.accounts, sessions: core.sessions, apiTokens: core.apiTokens };
+    const services = { tools, users, presses, mounts, pm, inspections, templates, failures, catalog, actions, shots, shotReview, accounts, sessions, apiTokens };
     for (const [ns, mod] of Object.entries(services)) {
       const named = (name: string) => new RegExp(`\\b${name}\\b`).test(source);
       for (const [name, value] of Object.entries(mod)) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { migrateLatest, openDatabase, optionsFromEnv, type DatabaseOptions, type Db } from '../../core/db/connect';
-import { maintainEmbedded, maintenanceIntervalMs } from '../../core/db/maintenance';
+import { migrateLatest, openDatabase, optionsFromEnv, type DatabaseOptions, type Db } from '../core/db/connect';
+import { maintainEmbedded, maintenanceIntervalMs } from '../core/db/maintenance';
 
 /**
  * The databases this process has open, shared by everyone naming the same one (config nodes,

@@ -1,5 +1,5 @@
 /**
- * A real HTTP server with the REST API mounted at API_BASE through express (as scripts/start.ts
+ * A real HTTP server with the REST API mounted at API_BASE through express (as app/start.ts
  * does), a client that keeps cookies, and users of each role with passwords.
  */
 import http from 'node:http';
@@ -8,8 +8,8 @@ import { setPassword } from '../../core/accounts/service';
 import { createUser } from '../../core/users/service';
 import type { Db } from '../../core/db/connect';
 import type { UserRole } from '../../core/auth/actor';
-import { API_BASE, createApi, type ApiOptions } from '../../api/router';
-import { CSRF_HEADER } from '../../api/auth';
+import { API_BASE, createApi, type ApiOptions } from '../../http/rest/router';
+import { CSRF_HEADER } from '../../http/auth';
 
 export const PASSWORD = 'Mould-shop 2030 blue';
 const root = { id: 'system', name: 'test-setup', role: 'system' as const, via: 'test' };

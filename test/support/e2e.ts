@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { freePort } from '../../sim/net';
+import { freePort } from '../../lib/net';
 import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase, type Db } from '../../core/db/connect';

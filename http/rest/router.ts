@@ -7,17 +7,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Knex } from 'knex';
-import { systemActor } from '../core/auth/actor';
+import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
-import { can, OPERATIONS } from '../core/auth/permissions';
-import { listAuditEvents, listAuditInput } from '../core/audit/query';
-import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../core/audit/csv';
-import type { AccessPolicy } from '../core/accounts/policy';
-import { changeOwnPassword } from '../core/accounts/service';
-import { login, logout } from '../core/accounts/sessions';
-import { ToolroomError, validationError } from '../core/errors';
-import { findCredentials } from '../core/accounts/repository';
-import { changeOwnPasswordInput, loginInput } from '../core/accounts/schema';
+import { can, OPERATIONS } from '../../core/auth/permissions';
+import { listAuditEvents, listAuditInput } from '../../core/audit/query';
+import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../../core/audit/csv';
+import type { AccessPolicy } from '../../core/accounts/policy';
+import { changeOwnPassword } from '../../core/accounts/service';
+import { login, logout } from '../../core/accounts/sessions';
+import { ToolroomError, validationError } from '../../core/errors';
+import { findCredentials } from '../../core/accounts/repository';
+import { changeOwnPasswordInput, loginInput } from '../../core/accounts/schema';
 import {
   callerOf,
   checkCsrf,
@@ -30,12 +30,12 @@ import {
   sessionCookies,
   unauthenticated,
   type Caller,
-} from './auth';
-import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from './http';
+} from '../auth';
+import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from '../request';
 import { CORE_ROUTES, STREAMED, type Method, type Route, type RouteContext } from './operations';
 import { inputSchema, openApiDocument, pathFields } from './openapi';
 import { docsPage } from './docs';
-import { HttpProblem, sendProblem } from './problem';
+import { HttpProblem, sendProblem } from '../problem';
 
 export const API_BASE = '/toolroom/api/v1';
 

@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import type { Db } from '../../core/db/connect';
 import { createApiToken } from '../../core/accounts/tokens';
-import { apiRoutes } from '../../api/router';
-import { inputSchema, pathFields } from '../../api/openapi';
-import type { Route } from '../../api/operations';
-import { backends, resetData, tableCounts } from '../helpers/db';
-import { Client, makeUser, startApi, type TestServer } from './server';
+import { apiRoutes } from '../../http/rest/router';
+import { inputSchema, pathFields } from '../../http/rest/openapi';
+import type { Route } from '../../http/rest/operations';
+import { backends, resetData, tableCounts } from '../support/db';
+import { Client, makeUser, startApi, type TestServer } from '../support/api-server';
 import { seededRandom } from '../../core/seed/random';
 
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { csvField } from '../../core/audit/csv';
-import { exportAuditEvents, listAssignees } from '../../core/dashboard/work';
+import { exportAuditEvents, listAssignees } from '../../core/views/work';
 import type { Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser, updateUser } from '../../core/users/service';
-import { backends, resetData, tableCounts, type Backend } from '../helpers/db';
-import { rejects } from '../helpers/expect';
-import { admin, engineer, system, technician } from '../helpers/actors';
+import { backends, resetData, tableCounts, type Backend } from '../support/db';
+import { rejects } from '../support/expect';
+import { admin, engineer, system, technician } from '../support/actors';
 
-/** Read models of the work pages (core/dashboard/work.ts): assignees and the audit log export. */
+/** Read models of the work pages (core/views/work.ts): assignees and the audit log export. */
 for (const backend of backends) {
   describe(`work page read models [${backend.name}]`, function () {
     // Opening PGlite and migrating it takes long on a loaded machine.

@@ -10,11 +10,11 @@
  * --no-seed or TOOLROOM_SEED=0) and deploys the flows in flows/. Later starts change neither the
  * data nor the flows a user edited. With --simulate (or TOOLROOM_SIMULATOR=1) the press simulator
  * runs in this process on PRESS_SIM_PORT (48400), presses P01..P06 carrying the moulds mounted on
- * them (scripts/start-simulator.ts): the application flows' press nodes count from it.
+ * them (app/simulator.ts): the application flows' press nodes count from it.
  *
- * Login (issue 5): the login pages at /toolroom/login (api/login.ts), Dashboard 2's pages and
- * socket behind a session (api/login-dashboard.ts and the toolroom-dashboard-auth plugin), the
- * editor behind Node-RED adminAuth over the same users (api/editor-auth.ts), the REST API at
+ * Login (issue 5): the login pages at /toolroom/login (http/login/login.ts), Dashboard 2's pages and
+ * socket behind a session (http/login/dashboard.ts and the toolroom-dashboard-auth plugin), the
+ * editor behind Node-RED adminAuth over the same users (http/login/editor.ts), the REST API at
  * /toolroom/api/v1 (api/router.ts). The first start makes user `admin` (TOOLROOM_ADMIN_PASSWORD,
  * else a generated password printed once, to be changed at the first login). TOOLROOM_TLS_CERT and
  * TOOLROOM_TLS_KEY (PEM files, both or neither) serve HTTPS with Secure cookies. TOOLROOM_HOST
@@ -28,16 +28,16 @@ import path from 'node:path';
 import { accessPolicyFromEnv } from '../core/accounts/policy';
 import { ensureAdmin } from '../core/accounts/service';
 import { ToolroomError } from '../core/errors';
-import { createDashboardAuth, SETTINGS_KEY } from '../api/login-dashboard';
-import { editorAddress, editorAdminAuth } from '../api/editor-auth';
-import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../api/login';
-import { API_BASE, createApi } from '../api/router';
+import { createDashboardAuth, SETTINGS_KEY } from '../http/login/dashboard';
+import { editorAddress, editorAdminAuth } from '../http/login/editor';
+import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../http/login/login';
+import { API_BASE, createApi } from '../http/rest/router';
 import type { Db } from '../core/db/connect';
 import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
-import { acquireDatabase, targetFromEnv } from '../nodes/lib/databases';
+import { acquireDatabase, targetFromEnv } from './databases';
 import { describeTarget } from '../nodes/lib/config';
-import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './start-simulator';
+import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './simulator';
 
 const root = path.resolve(__dirname, '../..');
 

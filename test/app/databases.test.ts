@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { acquireDatabase, databaseKey, expandEnv, openDatabases, targetFromEnv } from '../../nodes/lib/databases';
+import { acquireDatabase, databaseKey, expandEnv, openDatabases, targetFromEnv } from '../../app/databases';
 import { describeTarget, targetOf } from '../../nodes/lib/config';
 import { ToolroomError } from '../../core/errors';
 
-describe('shared databases (nodes/lib/databases)', function () {
+describe('shared databases (app/databases)', function () {
   this.timeout(60000);
 
   it('opens a PGlite directory once for every holder, migrated, and closes it with the last release', async () => {

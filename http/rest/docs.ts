@@ -2,7 +2,7 @@
  * The API's documentation page: one self-contained HTML file (no CDN, works offline on a Pi) that
  * fetches the OpenAPI document and renders it, with the roles table taken from core's permission table.
  */
-import { PERMISSIONS } from '../core/auth/permissions';
+import { PERMISSIONS } from '../../core/auth/permissions';
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --muted: #5b636e; --bg: #fff; --line: #d8dde3; --code: #f3f5f7;
