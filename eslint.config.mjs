@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // The HTTP pages' scripts run in the browser.
+    files: ['http/assets/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+  },
+  {
     // core/ is the domain: no Node-RED and no HTTP (DESIGN.md).
     files: ['core/**/*.ts'],
     rules: {

@@ -7,3 +7,7 @@ mkdir -p dist/nodes
 rm -rf dist/nodes/locales dist/nodes/icons
 cp nodes/*.html dist/nodes/
 cp -R nodes/locales nodes/icons dist/nodes/
+# The HTTP pages' CSS and scripts (http/assets.ts reads them from beside dist/http).
+rm -rf dist/http/assets
+mkdir -p dist/http
+cp -R http/assets dist/http/

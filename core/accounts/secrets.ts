@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { validationError, type FieldProblem } from '../errors';
-import { COMMON_PASSWORDS_TEXT } from './commonPasswords';
+import { dictionary } from '@zxcvbn-ts/language-common';
 
 /** OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): about 70 ms a hash on one core here. */
 export const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -11,9 +11,14 @@ export const PASSWORD_MAX = 128;
 export const PIN_MIN = 4;
 export const PIN_MAX = 8;
 
+/**
+ * Common passwords: zxcvbn's frequency-ordered list from leaked-password corpora (lower-cased), as the
+ * maintained @zxcvbn-ts/language-common ships it. Entries shorter than the length rule are left out
+ * (that rule refuses them anyway). Built on the first check, not at load.
+ */
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
-  common ??= new Set(COMMON_PASSWORDS_TEXT.split('\n').filter(Boolean));
+  common ??= new Set(dictionary['passwords-common'].filter((p) => p.length >= PASSWORD_MIN));
   return common;
 }
 

@@ -11,7 +11,7 @@
  * Mounted with express: `app.use('/toolroom', createLoginPages(options))`; paths it does not
  * serve go on to `next()`.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { changeOwnPassword } from '../../core/accounts/service';
 import { authenticateSession, login, logout } from '../../core/accounts/sessions';
@@ -20,6 +20,7 @@ import { ToolroomError } from '../../core/errors';
 import { callerOf, clearedSessionCookies, clientAddress, cookieValue, csrfTokenFor, SESSION_COOKIE, sessionCookies, type Caller } from '../auth';
 import type { ApiOptions } from '../rest/router';
 import { sendProblem } from '../problem';
+import { asset, cspHash } from '../assets';
 
 export const LOGIN_BASE = '/toolroom';
 export const LOGIN_PATH = `${LOGIN_BASE}/login`;
@@ -61,23 +62,8 @@ export function safeNext(value: unknown, fallback = DEFAULT_NEXT): string {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const STYLE = `
-:root{color-scheme:light dark;--fg:#1b1f24;--bg:#f4f5f7;--card:#fff;--line:#8a9099;--accent:#0b5cad;--bad:#b3261e}
-@media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--bg:#15181c;--card:#20242a;--line:#6b7280;--accent:#6aa8ff;--bad:#ff8a80}}
-*{box-sizing:border-box}
-body{margin:0;font:18px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
-main{max-width:28rem;margin:0 auto;padding:2rem 1rem}
-h1{font-size:1.6rem;margin:0 0 1rem}
-form{background:var(--card);padding:1.25rem;border-radius:12px;border:1px solid var(--line)}
-label{display:block;margin:.9rem 0 .3rem;font-weight:600}
-input{display:block;width:100%;min-height:48px;padding:.5rem .75rem;font-size:1.1rem;border:1px solid var(--line);border-radius:8px;background:var(--card);color:var(--fg)}
-button{display:block;width:100%;min-height:56px;margin-top:1.5rem;font-size:1.15rem;font-weight:700;border:0;border-radius:8px;background:var(--accent);color:#fff;cursor:pointer}
-a{color:var(--accent);display:inline-block;min-height:48px;line-height:48px}
-.msg{padding:.75rem 1rem;border-radius:8px;margin:0 0 1rem;border:2px solid var(--bad);color:var(--bad);font-weight:600}
-.ok{border-color:var(--accent);color:var(--accent)}
-.hint{font-size:.95rem;opacity:.85;margin:.3rem 0 0}
-`;
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+const STYLE = asset('theme.css') + asset('login.css');
+const STYLE_HASH = cspHash(STYLE);
 
 function page(title: string, body: string): string {
   return `<!doctype html>

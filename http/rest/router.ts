@@ -34,7 +34,7 @@ import {
 import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from '../request';
 import { CORE_ROUTES, STREAMED, type Method, type Route, type RouteContext } from './operations';
 import { inputSchema, openApiDocument, pathFields } from './openapi';
-import { docsPage } from './docs';
+import { DOCS_CSP, docsPage } from './docs';
 import { HttpProblem, sendProblem } from '../problem';
 
 export const API_BASE = '/toolroom/api/v1';
@@ -229,7 +229,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
           'Content-Type': 'text/html; charset=utf-8',
           'Content-Length': Buffer.byteLength(html),
           'Cache-Control': 'no-cache',
-          'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+          'Content-Security-Policy': DOCS_CSP,
           'X-Content-Type-Options': 'nosniff',
         });
         res.end(method === 'HEAD' ? undefined : html);
