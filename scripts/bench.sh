@@ -3,7 +3,7 @@
 # bench/*.ts (or the compiled ones named, e.g. `npm run bench -- dist/bench/core-list.js`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/install.sh
 npx tsc -p tsconfig.json
 bash scripts/copy-assets.sh
 source scripts/chromium.sh

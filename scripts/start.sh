@@ -6,7 +6,7 @@
 # for the press simulator in process (PRESS_SIM_PORT 48400, PRESS_SIM_CYCLE_MS 5000).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/install.sh
 out=dist/app/start.js
 if [ ! -f "$out" ] || [ -n "$(find app core http lib nodes migrations scripts sim -name '*.ts' -newer "$out" -print -quit 2>/dev/null)" ]; then
   echo "start: building" >&2

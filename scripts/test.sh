@@ -3,7 +3,7 @@
 # suites talk to (PostgreSQL, InfluxDB), run every suite, stop the services.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/install.sh
 npx tsc -p tsconfig.json
 bash scripts/copy-assets.sh
 npx eslint .

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { applicationFlows } from '../../app/start';
+import { freePort, startApp as startAppProcess, type App } from '../support/app';
 
 /**
  * The real start command (`npm start` runs exactly this) on a free port with a temp data dir:
@@ -15,73 +14,20 @@ import { applicationFlows } from '../../app/start';
 const root = path.resolve(__dirname, '../../..');
 const serverUrl = process.env.TEST_DATABASE_URL;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface App {
-  proc: ChildProcess;
-  output(): string;
-  base: string;
-  /** The first admin's Node-RED admin token: the editor and its API need a login (issue 5). */
-  token: string;
-  stop(): Promise<number | null>;
-}
-
 /** The password the first start gives user admin here (TOOLROOM_ADMIN_PASSWORD). */
 const ADMIN_PASSWORD = 'Toolroom-First-2026!';
 
-/** Run `bash scripts/node24.sh bash scripts/start.sh` and wait until the editor answers. */
-async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<App> {
-  const proc = spawn('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+type EditorApp = App & { token: string };
+
+/** The start command, and the first admin's Node-RED admin token: the editor and its API need a login (issue 5). */
+async function startApp(env: NodeJS.ProcessEnv, args: string[] = []): Promise<EditorApp> {
+  const app = await startAppProcess(env, args);
+  const login = await fetch(`${app.base}/auth/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: ADMIN_PASSWORD }),
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const base = `http://127.0.0.1:${env.PORT}`;
-  const app: App = {
-    proc,
-    output: () => out,
-    base,
-    token: '',
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return exited;
-    },
-  };
-  const deadline = Date.now() + 150000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`start exited with ${proc.exitCode}:\n${out}`);
-    // Node-RED answers before its flows have started: wait for both.
-    if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
-      const res = await fetch(`${base}/`).catch(() => null);
-      if (res?.ok) {
-        const login = await fetch(`${base}/auth/token`, {
-          method: 'POST',
-          body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: 'admin', password: ADMIN_PASSWORD }),
-        });
-        assert.equal(login.status, 200, `the admin logs in to the editor: ${await login.clone().text()}`);
-        app.token = ((await login.json()) as { access_token: string }).access_token;
-        return app;
-      }
-    }
-    if (Date.now() > deadline) {
-      await app.stop();
-      throw new Error(`start did not come up:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  assert.equal(login.status, 200, `the admin logs in to the editor: ${await login.clone().text()}`);
+  return Object.assign(app, { token: ((await login.json()) as { access_token: string }).access_token });
 }
 
 interface FlowNode {
@@ -94,14 +40,14 @@ interface FlowNode {
   [key: string]: unknown;
 }
 
-async function getFlows(app: App): Promise<{ rev: string; flows: FlowNode[] }> {
+async function getFlows(app: EditorApp): Promise<{ rev: string; flows: FlowNode[] }> {
   const res = await fetch(`${app.base}/flows`, { headers: { 'Node-RED-API-Version': 'v2', Authorization: `Bearer ${app.token}` } });
   assert.equal(res.status, 200);
   return (await res.json()) as { rev: string; flows: FlowNode[] };
 }
 
 /** Deploy (full) and wait until the new flows have started: the admin API answers before they do. */
-async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
+async function deploy(app: EditorApp, flows: FlowNode[], rev: string): Promise<void> {
   const started = () => app.output().split('Started flows').length - 1;
   const before = started();
   const res = await fetch(`${app.base}/flows`, {
@@ -117,7 +63,7 @@ async function deploy(app: App, flows: FlowNode[], rev: string): Promise<void> {
   }
 }
 
-async function post(app: App, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(app: EditorApp, url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${app.base}${url}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   try {
@@ -135,7 +81,7 @@ function exampleAsTab(file: string, tabId: string, label: string): FlowNode[] {
 
 describe('the app: npm start', function () {
   this.timeout(300000);
-  const apps: App[] = [];
+  const apps: EditorApp[] = [];
   const dirs: string[] = [];
   after(async () => {
     for (const app of apps) await app.stop();

@@ -44,7 +44,7 @@ describe('end to end: the demo (npm start -- --simulate)', function () {
     if (dataDir) removeDir(dataDir);
   });
 
-  const start = () => startApp({ DATABASE_URL: database.url, INFLUX_URL: '', PRESS_SIM_CYCLE_MS: '150', TOOLROOM_SEED: '' }, ['--simulate'], dataDir);
+  const start = () => startApp({ DATABASE_URL: database.url, INFLUX_URL: '', PRESS_SIM_CYCLE_MS: '150', TOOLROOM_SEED: '' }, ['--simulate'], { dataDir });
 
   /** The tool the database has on each demo press now ('-' for none). */
   async function mounted(): Promise<Record<string, string>> {

@@ -92,7 +92,7 @@ describe('end to end: shot counts from the press simulator through Node-RED into
     if (work) removeDir(work);
   });
 
-  const start = () => startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], dataDir);
+  const start = () => startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], { dataDir });
 
   it('counts exactly from the first reading on, through job changes', async () => {
     app = await start();

@@ -85,7 +85,7 @@ describe('end to end: two Node-RED runtimes counting the same presses into one d
   async function runtime(prefix: string): Promise<App> {
     const dataDir = path.join(work, prefix);
     writeFlows(dataDir, pressFlows(sim.endpoint, PRESSES, path.join(work, `${prefix}-pki`), {}, prefix));
-    const app = await startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], dataDir);
+    const app = await startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], { dataDir });
     apps.push(app);
     return app;
   }

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import https from 'node:https';
 import { freePort } from '../../lib/net';
@@ -16,46 +18,60 @@ export const root = path.resolve(__dirname, '../../..');
 
 
 export interface App {
-  proc: ChildProcess;
+  readonly proc: ChildProcess;
+  readonly base: string;
+  readonly dataDir: string;
   output(): string;
-  base: string;
+  /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: no close handler runs, nothing is flushed. */
+  kill9(): Promise<void>;
 }
 
-/** Run `bash scripts/node24.sh bash scripts/start.sh` and wait until the editor answers. */
-export async function startApp(env: NodeJS.ProcessEnv, args: string[] = [], options: { ca?: Buffer } = {}): Promise<App> {
+/**
+ * `npm start`'s command (`bash scripts/node24.sh bash scripts/start.sh`, which ends in `exec node`, so
+ * the child's pid is Node-RED's); resolves once the editor answers and the flows have started. PORT and
+ * TOOLROOM_DATA_DIR come from `env` when given, else a free port and a new temp dir (or `options.dataDir`).
+ */
+export async function startApp(env: NodeJS.ProcessEnv, args: string[] = [], options: { ca?: Buffer; dataDir?: string } = {}): Promise<App> {
+  const dir = options.dataDir ?? env.TOOLROOM_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-app-'));
+  const port = env.PORT ?? String(await freePort());
   const proc = spawn('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, PORT: port, TOOLROOM_DATA_DIR: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const base = `${env.TOOLROOM_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${env.PORT}`;
   const app: App = {
     proc,
+    base: `${env.TOOLROOM_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${port}`,
+    dataDir: dir,
     output: () => out,
-    base,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
     },
+    async kill9() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
   };
-  const deadline = Date.now() + 150000;
+  const deadline = Date.now() + 180000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`start exited with ${proc.exitCode}:\n${out}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`start exited with ${proc.exitCode ?? proc.signalCode}:\n${out}`);
     // Node-RED answers before its flows have started: wait for both.
     if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
-      const res = await request(`${base}/`, { ca: options.ca }).catch(() => null);
+      const res = await request(`${app.base}/`, { ca: options.ca }).catch(() => null);
       if (res && res.status === 200) return app;
     }
     if (Date.now() > deadline) {
       await app.stop();
       throw new Error(`start did not come up:\n${out}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

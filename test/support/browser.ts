@@ -118,7 +118,7 @@ export async function startDashboardApp(name: string, options: StartDashboardOpt
     app = await startApp(
       { DATABASE_URL: own.url, INFLUX_URL: '', TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
       options.seed ? [] : ['--no-seed'],
-      dataDir,
+      { dataDir },
     );
   } catch (err) {
     await own.drop();

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { freePort } from '../../lib/net';
-import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase, type Db } from '../../core/db/connect';
 import { parseInfluxUrl, query, type InfluxTarget } from '../../core/outbox/influx';
@@ -96,62 +95,7 @@ export async function influxShots(target: InfluxTarget): Promise<Map<string, { s
   return out;
 }
 
-export interface App {
-  readonly proc: ChildProcess;
-  readonly base: string;
-  readonly dataDir: string;
-  output(): string;
-  /** SIGTERM, and the exit code. */
-  stop(): Promise<number | null>;
-  /** SIGKILL: no close handler runs, nothing is flushed. */
-  kill9(): Promise<void>;
-}
-
-/**
- * `npm start`'s command (`bash scripts/node24.sh bash scripts/start.sh`, which ends in `exec node`,
- * so the child's pid is Node-RED's) on a free port; resolves once the flows have started.
- */
-export async function startApp(env: NodeJS.ProcessEnv, args: string[] = [], dataDir?: string): Promise<App> {
-  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-e2e-'));
-  const port = env.PORT ?? String(await freePort());
-  const proc = spawn('bash', ['scripts/node24.sh', 'bash', 'scripts/start.sh', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: port, TOOLROOM_DATA_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const app: App = {
-    proc,
-    base: `http://127.0.0.1:${port}`,
-    dataDir: dir,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill9() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  const deadline = Date.now() + 180000;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`start exited with ${proc.exitCode ?? proc.signalCode}:\n${out}`);
-    // Node-RED answers before its flows have started: wait for both.
-    if (out.includes('Toolroom: dashboard') && out.includes('Started flows')) {
-      const res = await fetch(`${app.base}/`).catch(() => null);
-      if (res?.ok) return app;
-    }
-    if (Date.now() > deadline) {
-      await app.stop();
-      throw new Error(`start did not come up:\n${out}`);
-    }
-    await sleep(200);
-  }
-}
+export { startApp, type App } from './app';
 
 /** Write the flows a data dir's Node-RED starts with (start.ts deploys flows/ only when there are none). */
 export function writeFlows(dataDir: string, flows: object[]): void {
