@@ -15,7 +15,7 @@
  * Login (issue 5): the login pages at /toolroom/login (http/login/login.ts), Dashboard 2's pages and
  * socket behind a session (http/login/dashboard.ts and the toolroom-dashboard-auth plugin), the
  * editor behind Node-RED adminAuth over the same users (http/login/editor.ts), the REST API at
- * /toolroom/api/v1 (api/router.ts). The first start makes user `admin` (TOOLROOM_ADMIN_PASSWORD,
+ * /toolroom/api/v1 (http/rest/router.ts). The first start makes user `admin` (TOOLROOM_ADMIN_PASSWORD,
  * else a generated password printed once, to be changed at the first login). TOOLROOM_TLS_CERT and
  * TOOLROOM_TLS_KEY (PEM files, both or neither) serve HTTPS with Secure cookies. TOOLROOM_HOST
  * beyond loopback needs login on; TOOLROOM_AUTH=off (development only) turns login off and then
