@@ -8,22 +8,20 @@ import {
   startAction,
   verifyAction,
 } from '../core/actions/service';
-import { registerRecordNode } from './lib/record-node';
-import type { NodeAPI } from './lib/red';
+import { recordNode } from './lib/record-node';
 
 /** toolroom-action: corrective and preventive actions through their life — create, assign, start, complete, verify, cancel, get, list. */
-export = function (RED: NodeAPI) {
-  registerRecordNode(RED, {
-    type: 'toolroom-action',
-    operations: {
-      create: createAction,
-      assign: assignAction,
-      start: startAction,
-      complete: completeAction,
-      verify: verifyAction,
-      cancel: cancelAction,
-      get: getAction,
-      list: listActions,
-    },
-  });
-};
+export = recordNode({
+  type: 'toolroom-action',
+  icon: 'font-awesome/fa-tasks',
+  operations: {
+    create: createAction,
+    assign: assignAction,
+    start: startAction,
+    complete: completeAction,
+    verify: verifyAction,
+    cancel: cancelAction,
+    get: getAction,
+    list: listActions,
+  },
+});

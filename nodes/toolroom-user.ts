@@ -3,8 +3,7 @@ import { me } from '../core/views/me';
 import { toolView } from '../core/views/tool';
 import { exportAuditEvents, listAssignees } from '../core/views/work';
 import { listAuditEvents } from '../core/audit/query';
-import { registerRecordNode } from './lib/record-node';
-import type { NodeAPI } from './lib/red';
+import { recordNode } from './lib/record-node';
 
 /**
  * toolroom-user: what the logged-in user sees — `me` (who they are and the operations their role
@@ -12,10 +11,9 @@ import type { NodeAPI } from './lib/red';
  * presses) and `tool` (a tool's page: tool, PM plans, pending actions, timeline); for the work pages
  * `assignees` (who an action can be given to), `audit` (the audit log) and `export` (it as a CSV or JSON file).
  */
-export = function (RED: NodeAPI) {
-  registerRecordNode(RED, {
-    type: 'toolroom-user',
-    operations: { me: me, home: homeSummary, tool: toolView, assignees: listAssignees, audit: listAuditEvents, export: exportAuditEvents },
-    triggers: ['me', 'home'],
-  });
-};
+export = recordNode({
+  type: 'toolroom-user',
+  icon: 'toolroom-user.svg',
+  operations: { me: me, home: homeSummary, tool: toolView, assignees: listAssignees, audit: listAuditEvents, export: exportAuditEvents },
+  triggers: ['me', 'home'],
+});

@@ -13,8 +13,15 @@ import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red'
 /** A core service as every domain module exports it. */
 export type RecordOperation = (db: Db, actor: Actor, input: unknown) => Promise<unknown>;
 
+/**
+ * One record node, described once: the runtime registers it from this, and the build
+ * (scripts/build-editor.ts) writes its editor form and the shared part of its help from it.
+ */
 export interface RecordNodeSpec {
   type: string;
+  /** The palette icon: a file in nodes/icons, or `font-awesome/fa-…`. */
+  icon: string;
+  /** Offered in this order in the editor's operation list. */
   operations: Record<string, RecordOperation>;
   /**
    * Operations whose result is a list to send as one message per item (e.g. PM state
@@ -77,6 +84,13 @@ export function actorOf(msg: NodeMessage, via: string): Actor {
 
 function isPage(v: unknown): v is { items: unknown[]; total: number } {
   return typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items) && typeof (v as { total?: unknown }).total === 'number';
+}
+
+/** A record node's module: what Node-RED calls to register it, carrying its spec for the editor build. */
+export type RecordNodeModule = ((RED: NodeAPI) => void) & { readonly spec: RecordNodeSpec };
+
+export function recordNode(spec: RecordNodeSpec): RecordNodeModule {
+  return Object.assign((RED: NodeAPI) => registerRecordNode(RED, spec), { spec });
 }
 
 /** Register `spec.type` with Node-RED as a record node. */
