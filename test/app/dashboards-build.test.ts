@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 
-/** The committed Dashboard 2 pages (dashboards/*.json) are exactly what their Vue sources build to. */
+/** The committed Dashboard 2 page flows (dashboards/flows/*.json) are exactly what their sources build to. */
 describe('dashboard pages', () => {
   it('match their sources (node dashboards/build.mjs --check)', async function () {
     this.timeout(30000);
