@@ -54,6 +54,10 @@ const NODE_TYPES = {
 
 /** The component options ui-template takes (anything else it ignores with a warning). */
 const OPTIONS = ['data', 'computed', 'methods', 'watch', 'mounted', 'unmounted'];
+/** What a mixin in lib/ may carry. */
+const MIXIN = ['data', 'computed', 'methods', 'parts'];
+/** The names lib/ exports: none may appear in a mixin's function, which reaches the browser without its module. */
+const LIB = Object.keys(await import('./lib/mixins.mjs'));
 
 const key = (name) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
 
@@ -77,8 +81,10 @@ async function script(file, text) {
   const abs = text.replace(/from\s+'(\.{1,2}\/[^']+)'/g, (_m, spec) => `from '${pathToFileURL(path.join(here, 'pages', spec)).href}'`);
   const { default: c } = await import('data:text/javascript,' + encodeURIComponent(abs));
   const imported = [...text.matchAll(/import\s*\{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((s) => s.trim().split(/\s+as\s+/).pop())).filter(Boolean);
+  const outsiders = [...new Set([...LIB, ...imported])];
   const mixins = c.mixins || [];
-  for (const key of Object.keys(c)) if (key !== 'mixins' && !OPTIONS.includes(key)) throw new Error(`pages/${file}: ui-template does not take "${key}"`);
+  for (const option of Object.keys(c)) if (option !== 'mixins' && !OPTIONS.includes(option)) throw new Error(`pages/${file}: ui-template does not take "${option}"`);
+  for (const m of mixins) for (const option of Object.keys(m)) if (!MIXIN.includes(option)) throw new Error(`pages/${file}: a mixin may not carry "${option}"`);
   const merged = { computed: {}, methods: {} };
   const state = {};
   for (const part of [...mixins, c]) {
@@ -87,7 +93,7 @@ async function script(file, text) {
         if (name in merged[kind] || name in merged[kind === 'methods' ? 'computed' : 'methods']) throw new Error(`pages/${file}: ${name} is defined twice`);
         if (part !== c) {
           const code = fn.toString().replace(/'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
-          const outside = imported.find((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$:])`).test(code));
+          const outside = outsiders.find((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$:])`).test(code));
           if (outside) throw new Error(`pages/${file}: mixin method ${name} uses ${outside}, which the browser does not have`);
         }
         merged[kind][name] = fn;
@@ -95,6 +101,8 @@ async function script(file, text) {
     }
     if (part !== c && part.data) {
       if (JSON.stringify(JSON.parse(JSON.stringify(part.data))) !== JSON.stringify(part.data)) throw new Error(`pages/${file}: a mixin's data must be plain values`);
+      const twice = Object.keys(part.data).find((k) => k in state);
+      if (twice) throw new Error(`pages/${file}: ${twice} is in two mixins' data`);
       Object.assign(state, part.data);
     }
   }

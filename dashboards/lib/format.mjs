@@ -1,5 +1,8 @@
 /** Numbers, dates and the plant's states as the pages show them (a mixin, see page.mjs). */
 export const format = {
+  data: {
+    severities: [{ title: 'Minor', value: 'minor' }, { title: 'Major', value: 'major' }, { title: 'Critical', value: 'critical' }],
+  },
   methods: {
     num(n) {
       return n == null || n === '' ? '–' : Number(n).toLocaleString('en-US');
