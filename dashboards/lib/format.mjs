@@ -1,4 +1,4 @@
-/** Numbers, dates and the plant's states as the pages show them (a mixin, see page.mjs). */
+/** Numbers, dates, the severities and the plant's states as the pages show them (a mixin, see page.mjs). */
 export const format = {
   data: {
     severities: [{ title: 'Minor', value: 'minor' }, { title: 'Major', value: 'major' }, { title: 'Critical', value: 'critical' }],
