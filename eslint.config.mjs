@@ -2,8 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // dashboards/src/shared.js is a fragment of Vue component methods, spliced into each page by build.mjs.
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'data/**', 'test-artifacts/**', 'nodes/**/*.html', 'dashboards/src/shared.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'data/**', 'test-artifacts/**', 'nodes/**/*.html'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +14,20 @@ export default tseslint.config(
     // The HTTP pages' scripts run in the browser.
     files: ['http/assets/**/*.js'],
     languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+  },
+  {
+    // The dashboard pages' shared code runs in the browser, copied into each page by dashboards/build.mjs:
+    // its mixins may use only `this`, their arguments and browser globals, nothing else of the module.
+    files: ['dashboards/lib/**/*.mjs'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'URL', 'Blob', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly'])),
+    },
+    rules: {
+      'no-undef': 'error',
+      // `const { asset: _a, ...rest } = query` drops a key.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      'no-restricted-syntax': ['error', { selector: 'Program > :not(ExportNamedDeclaration)', message: 'dashboards/lib: export the mixin object and keep everything inside it (the browser gets only its members).' }],
+    },
   },
   {
     // core/ is the domain: no Node-RED and no HTTP (DESIGN.md).

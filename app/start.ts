@@ -154,11 +154,11 @@ async function seed(db: Db, options: StartOptions, file: string): Promise<void> 
 }
 
 /**
- * The application flows: every flows/*.json, then every dashboards/*.json (the Dashboard 2
+ * The application flows: every flows/*.json, then every dashboards/flows/*.json (the Dashboard 2
  * pages), each directory in name order, as one flow file (a node shared by several files once).
  */
 export function applicationFlows(...dirs: string[]): object[] {
-  if (!dirs.length) dirs = [path.join(root, 'flows'), path.join(root, 'dashboards')];
+  if (!dirs.length) dirs = [path.join(root, 'flows'), path.join(root, 'dashboards', 'flows')];
   const seen = new Set<string>();
   const out: object[] = [];
   for (const dir of dirs.filter((d) => fs.existsSync(d))) {

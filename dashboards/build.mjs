@@ -1,8 +1,18 @@
 /**
- * Builds the Dashboard 2 pages (dashboards/*.json, deployed by `npm start` on the first start) from
- * the Vue sources in dashboards/src (tool pages) and dashboards/work (shop-floor work pages):
- * `node dashboards/build.mjs [file.json ...]`; `--check` only compares (the test suite runs it, so a
- * committed page never lags its source).
+ * Builds the Dashboard 2 page flows (dashboards/flows/*.json, deployed by `npm start` on the first
+ * start) from their sources: `node dashboards/build.mjs [file.json ...]`; `--check` only compares (the
+ * test suite runs it, so a committed flow never lags its source).
+ *
+ * Sources: one Vue file a page in pages/, the site-wide style and account widget in site/, and the
+ * code pages share as ES modules in lib/. Dashboard 2's ui-template compiles its Vue text in the
+ * browser with no module loader and takes only data, computed, methods, watch, mounted and
+ * unmounted, so each page's template must be self-contained. The build makes it so the way a
+ * bundler would, from real modules rather than text markers:
+ * - a page's <script> imports mixins from lib/ and lists them in `mixins`; the build imports the
+ *   page (Node runs it as a module), merges the mixins' data, computed and methods into the page's
+ *   own (a name defined twice is an error) and writes the result back as one object literal;
+ * - a mixin's `parts` are template pieces: <tr-name></tr-name> in a page's template becomes the part;
+ * - `@import "../lib/x.css";` in a page's <style> becomes the file's rules.
  *
  * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
  * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
@@ -16,7 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const read = (dir, f) => fs.readFileSync(path.join(here, dir, f), 'utf8');
@@ -42,21 +52,101 @@ const NODE_TYPES = {
   pm: 'toolroom-pm',
 };
 
-/** A page's Vue source with the shared methods and CSS spliced in (the work pages add their own). */
-function vue(dir, file) {
-  let methods = read('src', 'shared.js').trim();
-  let css = read('src', 'shared.css').trim();
-  if (dir === 'work') {
-    methods += '\n' + read('work', 'work-shared.methods').trim();
-    css += '\n' + read('work', 'work-shared.css').trim();
+/** The component options ui-template takes (anything else it ignores with a warning). */
+const OPTIONS = ['data', 'computed', 'methods', 'watch', 'mounted', 'unmounted'];
+/** What a mixin in lib/ may carry. */
+const MIXIN = ['data', 'computed', 'methods', 'parts'];
+/** The names lib/ exports: none may appear in a mixin's function, which reaches the browser without its module. */
+const LIB = Object.keys(await import('./lib/mixins.mjs'));
+
+const key = (name) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
+
+/** A function as an object member: `name(…) {…}` as written, or `name: <function or arrow>`. */
+function member(name, fn) {
+  const text = fn.toString();
+  return new RegExp(`^(async\\s+)?${name}\\s*\\(`).test(text) ? text : `${key(name)}: ${text}`;
+}
+
+/** Members of an object literal, indented like the page sources (keys 4, bodies as written). */
+function members(obj, indent) {
+  return Object.entries(obj).map(([k, fn]) => `${indent}${member(k, fn)},\n`).join('');
+}
+
+/**
+ * The page's <script> as one `export default {…}` ui-template can read: the page module imported,
+ * its mixins' data, computed and methods merged in. A mixin's functions travel as their source, so
+ * one that names a module-level binding (an import, another export) would fail in the browser: refused.
+ */
+async function script(file, text) {
+  const abs = text.replace(/from\s+'(\.{1,2}\/[^']+)'/g, (_m, spec) => `from '${pathToFileURL(path.join(here, 'pages', spec)).href}'`);
+  const { default: c } = await import('data:text/javascript,' + encodeURIComponent(abs));
+  const imported = [...text.matchAll(/import\s*\{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((s) => s.trim().split(/\s+as\s+/).pop())).filter(Boolean);
+  const outsiders = [...new Set([...LIB, ...imported])];
+  const mixins = c.mixins || [];
+  for (const option of Object.keys(c)) if (option !== 'mixins' && !OPTIONS.includes(option)) throw new Error(`pages/${file}: ui-template does not take "${option}"`);
+  for (const m of mixins) for (const option of Object.keys(m)) if (!MIXIN.includes(option)) throw new Error(`pages/${file}: a mixin may not carry "${option}"`);
+  const merged = { computed: {}, methods: {} };
+  const state = {};
+  for (const part of [...mixins, c]) {
+    for (const kind of ['computed', 'methods']) {
+      for (const [name, fn] of Object.entries(part[kind] || {})) {
+        if (name in merged[kind] || name in merged[kind === 'methods' ? 'computed' : 'methods']) throw new Error(`pages/${file}: ${name} is defined twice`);
+        if (part !== c) {
+          const code = fn.toString().replace(/'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
+          const outside = outsiders.find((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$:])`).test(code));
+          if (outside) throw new Error(`pages/${file}: mixin method ${name} uses ${outside}, which the browser does not have`);
+        }
+        merged[kind][name] = fn;
+      }
+    }
+    if (part !== c && part.data) {
+      if (JSON.stringify(JSON.parse(JSON.stringify(part.data))) !== JSON.stringify(part.data)) throw new Error(`pages/${file}: a mixin's data must be plain values`);
+      const twice = Object.keys(part.data).find((k) => k in state);
+      if (twice) throw new Error(`pages/${file}: ${twice} is in two mixins' data`);
+      Object.assign(state, part.data);
+    }
   }
-  const src = read(dir, file).replace('/* SHARED METHODS */', methods).replace('/* SHARED CSS */', css);
-  if (src.includes('/* SHARED')) throw new Error(`${dir}/${file}: a SHARED marker left`);
-  return src;
+  let out = 'export default {\n';
+  // The mixins' state first, then the page's own (a page may set a mixin's value, e.g. listDelay).
+  const own = c.data ? Object.keys(c.data.call({})) : [];
+  const entries = [Object.entries(state).filter(([k]) => !own.includes(k)).map(([k, v]) => `${key(k)}: ${JSON.stringify(v)}`).join(', ')];
+  if (c.data) {
+    const body = /^data\(\)\s*\{\s*return \{\s*([\s\S]*?)\s*\};\s*\}$/.exec(c.data.toString());
+    if (!body) throw new Error(`pages/${file}: write data as data() { return {…}; }`);
+    entries.push(body[1]);
+  }
+  out += `  data() {\n    return {\n${entries.filter(Boolean).map((e) => '      ' + e + (e.endsWith(',') ? '' : ',')).join('\n')}\n    };\n  },\n`;
+  if (Object.keys(merged.computed).length) out += `  computed: {\n${members(merged.computed, '    ')}  },\n`;
+  if (c.watch) out += `  watch: {\n${members(c.watch, '    ')}  },\n`;
+  out += `  methods: {\n${members(merged.methods, '    ')}  },\n`;
+  for (const hook of ['mounted', 'unmounted']) if (c[hook]) out += `  ${member(hook, c[hook])},\n`;
+  return { text: out + '};\n', mixins };
+}
+
+/** A page's <template>: each <tr-name></tr-name> replaced by the mixins' part of that name, at its indent. */
+function template(file, text, mixins) {
+  const parts = Object.assign({}, ...mixins.map((m) => m.parts || {}));
+  return text.replace(/^( *)<(tr-[a-z-]+)><\/\2>$/gm, (_m, indent, name) => {
+    if (!(name in parts)) throw new Error(`pages/${file}: no mixin has the part <${name}>`);
+    return parts[name].trim().split('\n').map((l) => indent + l).join('\n');
+  });
+}
+
+/** A page's <style>: each `@import "../lib/x.css";` replaced by that file's rules. */
+function style(file, text) {
+  return text.replace(/^@import "(\.\.\/lib\/[a-z-]+\.css)";$/gm, (_m, f) => fs.readFileSync(path.join(here, 'pages', f), 'utf8').trim());
+}
+
+/** A page's Vue source as ui-template runs it: self-contained, mixins and shared style included. */
+async function vue(file) {
+  const m = /^<template>\n([\s\S]*)\n<\/template>\n\n<script>\n([\s\S]*)<\/script>\n\n<style>\n([\s\S]*)<\/style>\n$/.exec(read('pages', file));
+  if (!m) throw new Error(`pages/${file}: expected <template>, <script> and <style>, in that order`);
+  const { text, mixins } = await script(file, m[2]);
+  return `<template>\n${template(file, m[1], mixins)}\n</template>\n\n<script>\n${text}</script>\n\n<style>\n${style(file, m[3])}</style>\n`;
 }
 
 /** One page: its tab, page, group, template and the flow behind it. */
-function page({ dir, prefix, label, name, pagePath, icon, order, source, targets }) {
+async function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
   const id = (n) => `${prefix}${n}`;
   const tab = id('0001');
   const template = id('0010');
@@ -68,7 +158,7 @@ function page({ dir, prefix, label, name, pagePath, icon, order, source, targets
   const nodeIds = targets.map((t, i) => id(`002${i}`));
   const errorsY = 260 + 60 * Math.max(0, targets.length - 3);
   return [
-    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/build.mjs from dashboards/${dir}/${source}.` },
+    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/build.mjs from dashboards/pages/${source}.` },
     {
       id: id('0002'), type: 'ui-page', name, ui: BASE, path: pagePath, icon, layout: 'grid', theme: THEME, breakpoints: BREAKPOINTS,
       order, className: '', visible: 'true', disabled: 'false',
@@ -79,7 +169,7 @@ function page({ dir, prefix, label, name, pagePath, icon, order, source, targets
     },
     {
       id: template, type: 'ui-template', z: tab, group: id('0003'), page: '', ui: '', name: `${name} page`, order: 1, width: '0', height: '0',
-      head: '', format: vue(dir, source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
+      head: '', format: await vue(source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
       x: 160, y: 120, wires: [[signedIn]],
     },
     {
@@ -131,35 +221,35 @@ function base() {
     { id: 'a7c3f0d1e2b4b001', type: 'tab', label: 'Dashboard: base', disabled: false, info: 'Site-wide style of the Toolroom dashboard: dark theme when the device asks for it, 48 px touch targets. Built by dashboards/build.mjs.' },
     {
       id: 'a7c3f0d1e2b4b010', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom site style', order: 0, width: 0, height: 0,
-      head: '', format: read('src', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
+      head: '', format: read('site', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
       x: 180, y: 80, wires: [[]],
     },
     {
       id: 'a7c3f0d1e2b4b020', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom account (log out, session ended)', order: 0,
-      width: 0, height: 0, head: '', format: read('src', 'account.vue'), storeOutMessages: false, passthru: false, resendOnRefresh: false,
+      width: 0, height: 0, head: '', format: read('site', 'account.vue'), storeOutMessages: false, passthru: false, resendOnRefresh: false,
       templateScope: 'widget:ui', className: '', x: 200, y: 140, wires: [[]],
     },
   ];
 }
 
-/** Every page file: its source directory, node id prefix, menu entry and the Toolroom nodes it talks to. */
+/** Every page flow: its source in pages/, node id prefix, menu entry and the Toolroom nodes it talks to. */
 export const PAGES = {
-  '10-home.json': { dir: 'src', prefix: 'c1a0e6d1a000', label: 'Home', name: 'Home', pagePath: '/home', icon: 'home', order: 1, source: 'home.vue', targets: ['user'] },
-  '11-tools.json': { dir: 'src', prefix: 'c1a0e6d1b000', label: 'Tools', name: 'Tools', pagePath: '/tools', icon: 'toolbox', order: 2, source: 'tools.vue', targets: ['user', 'tool'] },
-  '12-tool.json': { dir: 'src', prefix: 'c1a0e6d1c000', label: 'Tool', name: 'Tool', pagePath: '/tool', icon: 'cube-outline', order: 3, source: 'tool.vue', targets: ['user', 'tool', 'mount'] },
-  '13-tool-form.json': { dir: 'src', prefix: 'c1a0e6d1d000', label: 'Register / edit tool', name: 'Register tool', pagePath: '/tool-form', icon: 'plus-box', order: 4, source: 'tool-form.vue', targets: ['user', 'tool'] },
-  '20-inspection.json': { dir: 'work', prefix: 'c2a0e6d1a000', label: 'Post-run inspection', name: 'Inspect', pagePath: '/inspect', icon: 'clipboard-check-outline', order: 20, source: 'inspection.vue', targets: ['user', 'tool', 'inspection'] },
-  '21-failure-report.json': { dir: 'work', prefix: 'c2a0e6d1b000', label: 'Failure report', name: 'Report failure', pagePath: '/report-failure', icon: 'alert-octagon-outline', order: 21, source: 'failure-report.vue', targets: ['user', 'tool', 'failure'] },
-  '30-actions.json': { dir: 'work', prefix: 'c2a0e6d1c000', label: 'Actions', name: 'Actions', pagePath: '/actions', icon: 'wrench-clock', order: 30, source: 'actions.vue', targets: ['user', 'action'] },
-  '40-triage.json': { dir: 'work', prefix: 'c2a0e6d1d000', label: 'Failure triage', name: 'Triage', pagePath: '/triage', icon: 'magnify-scan', order: 40, source: 'triage.vue', targets: ['user', 'failure', 'action'] },
-  '41-pm-plans.json': { dir: 'work', prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
-  '42-catalog.json': { dir: 'work', prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
-  '50-audit.json': { dir: 'work', prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
+  '10-home.json': { prefix: 'c1a0e6d1a000', label: 'Home', name: 'Home', pagePath: '/home', icon: 'home', order: 1, source: 'home.vue', targets: ['user'] },
+  '11-tools.json': { prefix: 'c1a0e6d1b000', label: 'Tools', name: 'Tools', pagePath: '/tools', icon: 'toolbox', order: 2, source: 'tools.vue', targets: ['user', 'tool'] },
+  '12-tool.json': { prefix: 'c1a0e6d1c000', label: 'Tool', name: 'Tool', pagePath: '/tool', icon: 'cube-outline', order: 3, source: 'tool.vue', targets: ['user', 'tool', 'mount'] },
+  '13-tool-form.json': { prefix: 'c1a0e6d1d000', label: 'Register / edit tool', name: 'Register tool', pagePath: '/tool-form', icon: 'plus-box', order: 4, source: 'tool-form.vue', targets: ['user', 'tool'] },
+  '20-inspection.json': { prefix: 'c2a0e6d1a000', label: 'Post-run inspection', name: 'Inspect', pagePath: '/inspect', icon: 'clipboard-check-outline', order: 20, source: 'inspection.vue', targets: ['user', 'tool', 'inspection'] },
+  '21-failure-report.json': { prefix: 'c2a0e6d1b000', label: 'Failure report', name: 'Report failure', pagePath: '/report-failure', icon: 'alert-octagon-outline', order: 21, source: 'failure-report.vue', targets: ['user', 'tool', 'failure'] },
+  '30-actions.json': { prefix: 'c2a0e6d1c000', label: 'Actions', name: 'Actions', pagePath: '/actions', icon: 'wrench-clock', order: 30, source: 'actions.vue', targets: ['user', 'action'] },
+  '40-triage.json': { prefix: 'c2a0e6d1d000', label: 'Failure triage', name: 'Triage', pagePath: '/triage', icon: 'magnify-scan', order: 40, source: 'triage.vue', targets: ['user', 'failure', 'action'] },
+  '41-pm-plans.json': { prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
+  '42-catalog.json': { prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
+  '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
 };
 
-function build() {
+async function build() {
   const files = { '00-base.json': base() };
-  for (const [file, spec] of Object.entries(PAGES)) files[file] = page(spec);
+  for (const [file, spec] of Object.entries(PAGES)) files[file] = await page(spec);
   for (const [file, nodes] of Object.entries(files)) {
     const ids = new Set();
     for (const n of nodes) {
@@ -173,11 +263,15 @@ function build() {
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const only = args.filter((a) => a !== '--check');
-const stale = [];
-for (const [file, nodes] of Object.entries(build())) {
+const files = await build();
+// A flow left behind by a page that is gone would still be deployed: it lags its (missing) source.
+const gone = only.length ? [] : fs.readdirSync(path.join(here, 'flows')).filter((f) => f.endsWith('.json') && !(f in files));
+const stale = check ? gone : [];
+if (!check) for (const f of gone) fs.rmSync(path.join(here, 'flows', f));
+for (const [file, nodes] of Object.entries(files)) {
   if (only.length && !only.includes(file)) continue;
   const text = JSON.stringify(nodes, null, 2) + '\n';
-  const target = path.join(here, file);
+  const target = path.join(here, 'flows', file);
   if (check) {
     if (!fs.existsSync(target) || fs.readFileSync(target, 'utf8') !== text) stale.push(file);
   } else fs.writeFileSync(target, text);

@@ -1,4 +1,12 @@
-    // ---- shared by Toolroom's pages (dashboards/src/shared.js, inserted by dashboards/src/build.mjs) ----
+/**
+ * What every Toolroom page does: ask its flow and take the answers, the user's permissions, links,
+ * Toolroom's error details and a browser download. A mixin: build.mjs copies `data` and the methods
+ * into each page that lists it in `mixins`, so every method may use only `this`, its arguments and
+ * browser globals (no module-level names: the page in the browser does not have this module).
+ */
+export const page = {
+  data: { me: null, pending: {} },
+  methods: {
     /** Ask the page's flow: msg.target picks the Toolroom node, msg.topic its operation; req names the answer. */
     call(target, topic, payload, req) {
       this.attach();
@@ -62,31 +70,21 @@
       }
       return out;
     },
-    num(n) {
-      return n == null || n === '' ? '–' : Number(n).toLocaleString('en-US');
+    /** One line for a Toolroom error: every detail as `field: message`, else its message. */
+    problem(err) {
+      const where = (err.details || []).map((d) => (d.field ? d.field + ': ' : '') + d.message).join('; ');
+      return where || err.message || 'Something went wrong';
     },
-    when(iso) {
-      if (!iso) return '–';
-      const d = new Date(iso);
-      return d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+    /** Offer `content` as a file download in the browser. */
+    download(filename, mimeType, content) {
+      const url = URL.createObjectURL(new Blob([content], { type: mimeType }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
     },
-    day(s) {
-      if (!s) return '–';
-      return new Date(s.length === 10 ? s + 'T00:00:00' : s).toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' });
-    },
-    statusLabel(s) {
-      return { in_press: 'In press', in_store: 'In store', in_maintenance: 'In maintenance', at_toolmaker: 'At toolmaker', retired: 'Retired' }[s] || s;
-    },
-    statusColor(s) {
-      return { in_press: 'primary', in_store: 'grey', in_maintenance: 'warning', at_toolmaker: 'purple', retired: 'blue-grey' }[s] || 'grey';
-    },
-    pmColor(state) {
-      return { NOT_DUE: 'success', WARNING: 'warning', DUE: 'deep-orange', OVERDUE: 'error' }[state] || 'grey';
-    },
-    pmLabel(state) {
-      return { NOT_DUE: 'OK', WARNING: 'Warning', DUE: 'Due', OVERDUE: 'Overdue' }[state] || state;
-    },
-    severityColor(s) {
-      return { minor: 'info', major: 'warning', critical: 'error' }[s] || 'grey';
-    },
-    // ---- end shared ----
+  },
+};
