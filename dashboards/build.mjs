@@ -221,7 +221,7 @@ function base() {
     { id: 'a7c3f0d1e2b4b001', type: 'tab', label: 'Dashboard: base', disabled: false, info: 'Site-wide style of the Toolroom dashboard: dark theme when the device asks for it, 48 px touch targets. Built by dashboards/build.mjs.' },
     {
       id: 'a7c3f0d1e2b4b010', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom site style', order: 0, width: 0, height: 0,
-      head: '', format: read('site', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
+      head: '', format: read('../http/assets', 'theme.css') + read('site', 'site.css'), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'site:style', className: '',
       x: 180, y: 80, wires: [[]],
     },
     {
