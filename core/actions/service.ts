@@ -3,6 +3,8 @@ import type { Actor } from '../auth/actor';
 import { authorize, type Operation } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { ToolroomError, conflict, notFound, validationError } from '../errors';
 import { findTool } from '../tools/repository';
 import { parse, type Page } from '../validate';
@@ -87,12 +89,7 @@ export async function createAction(db: Knex, actor: Actor, input: unknown): Prom
 
 /** Lock an action for a write; it must exist and, when a version is given, still be at that version. */
 async function lockAction(trx: Knex.Transaction, id: number, version?: number): Promise<Action> {
-  const action = await findAction(trx, id, true);
-  if (!action) throw notFound('action', id);
-  if (version !== undefined && version !== action.version) {
-    throw conflict(`action ${id} was changed by someone else (version ${action.version}, not ${version})`, 'version', 'current_version');
-  }
-  return action;
+  return atVersion(await findAction(trx, id, true), 'action', id, version);
 }
 
 function checkTransition(action: Action, to: ActionStatus): void {
@@ -119,7 +116,7 @@ async function changeAction(
     const patch = await change(trx, before);
     await trx('actions')
       .where('id', key.id)
-      .update({ ...patch, version: before.version + 1, updated_at: trx.fn.now() });
+      .update({ ...patch, ...nextVersion(trx, before) });
     const after = (await findAction(trx, key.id))!;
     await recordAudit(trx, actor, { action: operation, entity: 'action', entityId: key.id, before, after });
     return after;
@@ -205,9 +202,7 @@ export async function cancelAction(db: Knex, actor: Actor, input: unknown): Prom
 export async function getAction(db: Knex, actor: Actor, input: unknown): Promise<Action> {
   authorize(actor, 'action.read');
   const v = parse(getActionInput, input);
-  const action = await findAction(db, v.id);
-  if (!action) throw notFound('action', v.id);
-  return action;
+  return foundByKey(await findAction(db, v.id), 'action', v);
 }
 
 /**

@@ -4,6 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { ToolroomError, notFound, conflict, validationError, type FieldProblem } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { findTool } from '../tools/repository';
 import type { Tool } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -194,9 +195,7 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
 export async function getInspection(db: Knex, actor: Actor, input: unknown): Promise<Inspection> {
   authorize(actor, 'inspection.read');
   const v = parse(getInspectionInput, input);
-  const inspection = await findInspection(db, v.id);
-  if (!inspection) throw notFound('inspection', v.id);
-  return inspection;
+  return foundByKey(await findInspection(db, v.id), 'inspection', v);
 }
 
 /** Inspections by tool, kind, outcome and time span, newest first. */

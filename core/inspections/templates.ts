@@ -4,6 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { notFound, validationError, type FieldProblem } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse } from '../validate';
 import { findCode } from '../failures/repository';
 import type { FailureCode } from '../failures/schema';
@@ -85,9 +86,7 @@ export async function updateTemplate(db: Knex, actor: Actor, input: unknown): Pr
 export async function getTemplate(db: Knex, actor: Actor, input: unknown): Promise<InspectionTemplate> {
   authorize(actor, 'inspection.read');
   const v = parse(getTemplateInput, input);
-  const template = await findTemplate(db, v);
-  if (!template) throw 'id' in v ? notFound('inspection template', v.id) : notFound('inspection template', v.code, 'code');
-  return template;
+  return foundByKey(await findTemplate(db, v), 'inspection template', v);
 }
 
 /** Templates in use (or all, with `includeInactive`), optionally of one kind, by code. */

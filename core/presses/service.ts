@@ -4,6 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
@@ -61,9 +62,7 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
 export async function getPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
   authorize(actor, 'press.read');
   const v = parse(getPressInput, input);
-  const press = await findPress(db, v);
-  if (!press) throw 'id' in v ? notFound('press', v.id) : notFound('press', v.code, 'code');
-  return press;
+  return foundByKey(await findPress(db, v), 'press', v);
 }
 
 /** Presses by code, each with the tool mounted now; inactive ones only when asked for. */

@@ -3,7 +3,9 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound } from '../errors';
+import { conflict } from '../errors';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
 import {
@@ -50,12 +52,7 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
 
 /** Lock a tool for a write; it must exist and, when a version is given, still be at that version. */
 export async function lockTool(trx: Knex.Transaction, id: number, version?: number): Promise<Tool> {
-  const tool = await findTool(trx, { id }, true);
-  if (!tool) throw notFound('tool', id);
-  if (version !== undefined && version !== tool.version) {
-    throw conflict(`tool ${tool.assetNumber} was changed by someone else (version ${tool.version}, not ${version})`, 'version', 'current_version');
-  }
-  return tool;
+  return atVersion(await findTool(trx, { id }, true), 'tool', id, version, (t) => `tool ${t.assetNumber}`);
 }
 
 const COLUMNS: Record<string, string> = {
@@ -92,7 +89,7 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (tooHigh >= 0) {
       throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
     }
-    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), version: before.version + 1, updated_at: trx.fn.now() };
+    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), ...nextVersion(trx, before) };
     if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
     await trx('tools').where('id', v.id).update(patch);
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
@@ -116,8 +113,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
       status: 'retired',
       retired_at: trx.fn.now(),
       retired_reason: v.reason,
-      version: before.version + 1,
-      updated_at: trx.fn.now(),
+      ...nextVersion(trx, before),
     });
     await trx('pm_plans').where('tool_id', v.id).update({ active: false, updated_at: trx.fn.now() });
     const after = (await findTool(trx, { id: v.id }))!;
@@ -130,9 +126,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
 export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
   authorize(actor, 'tool.read');
   const v = parse(getToolInput, input);
-  const tool = await findTool(db, v);
-  if (!tool) throw 'id' in v ? notFound('tool', v.id) : notFound('tool', v.assetNumber, 'assetNumber');
-  return tool;
+  return foundByKey(await findTool(db, v), 'tool', v);
 }
 
 /**

@@ -4,6 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
@@ -83,9 +84,7 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
 export async function getUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
   authorize(actor, 'user.read');
   const v = parse(getUserInput, input);
-  const user = await findUser(db, v);
-  if (!user) throw 'id' in v ? notFound('user', v.id) : notFound('user', v.username, 'username');
-  return user;
+  return foundByKey(await findUser(db, v), 'user', v);
 }
 
 /** Users by role and free text (username, display name), by username; inactive ones only when asked for. */
