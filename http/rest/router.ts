@@ -15,7 +15,7 @@ import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../../core/audit/csv';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import { changeOwnPassword } from '../../core/accounts/service';
 import { login, logout } from '../../core/accounts/sessions';
-import { ToolroomError, validationError } from '../../core/errors';
+import { ToolroomError, isToolroomError, unauthenticated, validationError } from '../../core/errors';
 import { findCredentials } from '../../core/accounts/repository';
 import { changeOwnPasswordInput, loginInput } from '../../core/accounts/schema';
 import {
@@ -25,10 +25,8 @@ import {
   clientAddress,
   cookieValue,
   csrfTokenFor,
-  isUnauthenticated,
   SESSION_COOKIE,
   sessionCookies,
-  unauthenticated,
   type Caller,
 } from '../auth';
 import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from '../request';
@@ -257,7 +255,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
       caller = await callerOf(db, req, policy);
     } catch (err) {
       // A cookie that no longer works is cleared, so the browser stops sending it.
-      if (isUnauthenticated(err) && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
+      if (isToolroomError(err) && err.code === 'unauthenticated' && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
         res.setHeader('Set-Cookie', clearedSessionCookies(options.secureCookies));
       }
       // Logging in again over a dead cookie is fine; anything else ends here (counted per address).
@@ -269,7 +267,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
     }
     if (caller) userLimiter?.take(`u:${caller.user.id}`);
     else addressLimiter?.take(`a:${address}`);
-    if (!caller && route.permission !== 'anonymous') throw unauthenticated('log in first (POST /session), or send an API token as Authorization: Bearer');
+    if (!caller && route.permission !== 'anonymous') throw unauthenticated('unauthenticated', 'log in first (POST /session), or send an API token as Authorization: Bearer');
     if (route.permission !== 'anonymous') checkCsrf(method, req.headers, caller);
     // A temporary password (set by an admin, or generated) is changed before anything else is done with it.
     if (caller?.via === 'session' && !route.path.startsWith('/session') && (await findCredentials(db, { id: caller.user.id }))?.must_change_password) {
