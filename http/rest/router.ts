@@ -10,7 +10,8 @@ import type { Knex } from 'knex';
 import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
 import { can, OPERATIONS } from '../../core/auth/permissions';
-import { listAuditEvents, listAuditInput } from '../../core/audit/query';
+import { listAuditInput } from '../../core/audit/query';
+import { auditExportFileName, auditExportPages } from '../../core/audit/export';
 import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../../core/audit/csv';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import { changeOwnPassword } from '../../core/accounts/service';
@@ -142,16 +143,11 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
     input: auditFilters,
     produces: type.split(';')[0],
     run: async (ctx) => {
-      const PAGE = 500;
-      const filters = { ...(ctx.input as object) } as Record<string, unknown>;
-      // Events written during the export would shift the pages: the export ends where it began.
-      if (filters.to === undefined) filters.to = new Date().toISOString();
-      // The first page before any byte is sent: a refusal or a bad filter is still a problem+json.
-      let page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset: 0 });
-      const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+      // Its first page is read before any byte is sent: a refusal or a bad filter is still a problem+json.
+      const pages = await auditExportPages(ctx.db, ctx.actor, { ...(ctx.input as object) });
       ctx.res.writeHead(200, {
         'Content-Type': type,
-        'Content-Disposition': `attachment; filename="toolroom-audit-${stamp}.${format}"`,
+        'Content-Disposition': `attachment; filename="${auditExportFileName(format)}"`,
         'Cache-Control': 'no-store',
       });
       // A client that goes away mid-export: stop at the next write (a 'drain' would never come).
@@ -162,11 +158,9 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         done.abort();
       };
       if (format === 'csv') await write(AUDIT_CSV_COLUMNS.join(',') + '\r\n');
-      for (let offset = 0; ; ) {
-        for (const e of page.items) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
-        if (page.items.length < PAGE || ctx.res.destroyed) break;
-        offset += PAGE;
-        page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });
+      for await (const page of pages) {
+        for (const e of page) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
+        if (ctx.res.destroyed) break;
       }
       ctx.res.end();
       return STREAMED;
