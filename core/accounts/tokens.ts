@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { grantFor } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { fetchPage } from '../db/page';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound, unauthenticated, validationError } from '../errors';
@@ -82,9 +83,7 @@ export async function revokeApiToken(db: Knex, actor: Actor, input: unknown, now
     targetUserId(actor, 'token.manage', before.userId);
     if (before.revokedAt) return before;
     await trx('api_tokens').where('id', v.id).update({ revoked_at: now, revoked_by: actor.id });
-    const after = (await findApiToken(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'token.revoke', entity: 'api_token', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'token.revoke', entity: 'api_token', entityId: v.id, before }, findApiToken(trx, { id: v.id }));
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize, type Operation } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
 import { foundByKey } from '../records/lookup';
@@ -69,9 +69,7 @@ export async function insertAction(trx: Knex.Transaction, actor: Actor, input: N
       created_by: actor.id,
     })
     .returning('id');
-  const action = (await findAction(trx, id))!;
-  await recordAudit(trx, actor, { action: 'action.create', entity: 'action', entityId: id, after: action });
-  return action;
+  return audited(trx, actor, { action: 'action.create', entity: 'action', entityId: id }, findAction(trx, id));
 }
 
 /** Create a corrective or preventive action on a tool, optionally for a failure, with assignee and due date. */
@@ -117,9 +115,7 @@ async function changeAction(
     await trx('actions')
       .where('id', key.id)
       .update({ ...patch, ...nextVersion(trx, before) });
-    const after = (await findAction(trx, key.id))!;
-    await recordAudit(trx, actor, { action: operation, entity: 'action', entityId: key.id, before, after });
-    return after;
+    return audited(trx, actor, { action: operation, entity: 'action', entityId: key.id, before }, findAction(trx, key.id));
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
 import { foundByKey } from '../records/lookup';
@@ -64,9 +64,7 @@ export async function insertFailureReport(trx: Knex.Transaction, actor: Actor, i
       reported_at: input.reportedAt ?? trx.fn.now(),
     })
     .returning('id');
-  const report = (await findReport(trx, id))!;
-  await recordAudit(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id, after: report });
-  return report;
+  return audited(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id }, findReport(trx, id));
 }
 
 /**
@@ -119,9 +117,7 @@ export async function triageFailure(db: Knex, actor: Actor, input: unknown): Pro
     if (v.description !== undefined) patch.description = v.description;
     if (status === 'closed') patch.closed_at = trx.fn.now();
     await trx('failure_reports').where('id', v.id).update(patch);
-    const after = (await findReport(trx, v.id))!;
-    await recordAudit(trx, actor, { action: 'failure.triage', entity: 'failure_report', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'failure.triage', entity: 'failure_report', entityId: v.id, before }, findReport(trx, v.id));
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { ToolroomError, notFound, conflict, validationError, type FieldProblem } from '../errors';
 import { foundByKey } from '../records/lookup';
@@ -185,9 +185,7 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
       );
     }
 
-    const inspection = (await findInspection(trx, id))!;
-    await recordAudit(trx, actor, { action: 'inspection.record', entity: 'inspection', entityId: id, after: inspection });
-    return inspection;
+    return audited(trx, actor, { action: 'inspection.record', entity: 'inspection', entityId: id }, findInspection(trx, id));
   });
 }
 

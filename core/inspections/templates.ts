@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { notFound, validationError, type FieldProblem } from '../errors';
 import { foundByKey } from '../records/lookup';
@@ -49,9 +49,7 @@ export async function insertTemplate(
   const [{ id }] = await trx('inspection_templates')
     .insert({ code: values.code, name: values.name, kind: values.kind, items: itemsJson(values.items), active: values.active })
     .returning('id');
-  const template = (await findTemplate(trx, { id }))!;
-  await recordAudit(trx, actor, { action: 'template.create', entity: 'inspection_template', entityId: id, after: template });
-  return template;
+  return audited(trx, actor, { action: 'template.create', entity: 'inspection_template', entityId: id }, findTemplate(trx, { id }));
 }
 
 /** Create a checklist template for post-run inspections or PM work. */
@@ -76,9 +74,7 @@ export async function updateTemplate(db: Knex, actor: Actor, input: unknown): Pr
     if (v.active !== undefined) patch.active = v.active;
     if (v.items !== undefined) patch.items = itemsJson(v.items);
     await trx('inspection_templates').where('id', v.id).update(patch);
-    const after = (await findTemplate(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'template.update', entity: 'inspection_template', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'template.update', entity: 'inspection_template', entityId: v.id, before }, findTemplate(trx, { id: v.id }));
   });
 }
 

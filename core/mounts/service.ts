@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { nextVersion } from '../db/version';
 import { conflict, notFound, validationError } from '../errors';
@@ -154,9 +154,7 @@ export async function mountInTransaction(trx: Knex.Transaction, actor: Actor, sp
   await trx('tools')
     .where('id', toolId)
     .update({ status: 'in_press', ...nextVersion(trx, tool) });
-  const mount = (await findMount(trx, id))!;
-  await recordAudit(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id, after: mount });
-  return mount;
+  return audited(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id }, findMount(trx, id));
 }
 
 /**
@@ -184,9 +182,7 @@ export async function unmountInTransaction(trx: Knex.Transaction, actor: Actor, 
   const note = spec.note ? [before.note, `Unmount: ${spec.note}`].filter(Boolean).join('\n') : before.note;
   await trx('tool_mounts').where('id', before.id).update({ unmounted_at: at, unmounted_by: actor.id, note });
   await trx('tools').where('id', toolId).update({ status: spec.status ?? 'in_store', ...nextVersion(trx, tool) });
-  const after = (await findMount(trx, before.id))!;
-  await recordAudit(trx, actor, { action: 'mount.unmount', entity: 'tool_mount', entityId: before.id, before, after });
-  return after;
+  return audited(trx, actor, { action: 'mount.unmount', entity: 'tool_mount', entityId: before.id, before }, findMount(trx, before.id));
 }
 
 export interface Remount {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
 import { foundByKey } from '../records/lookup';
@@ -108,9 +109,7 @@ export async function createPlan(db: Knex, actor: Actor, input: unknown): Promis
         last_pm_at: v.lastPmAt ?? new Date(),
       })
       .returning('id');
-    const plan = (await findPlan(trx, id))!;
-    await recordAudit(trx, actor, { action: 'pm.plan.create', entity: 'pm_plan', entityId: id, after: plan });
-    return plan;
+    return audited(trx, actor, { action: 'pm.plan.create', entity: 'pm_plan', entityId: id }, findPlan(trx, id));
   });
 }
 
@@ -156,9 +155,7 @@ export async function updatePlan(db: Knex, actor: Actor, input: unknown): Promis
     if (v.templateId !== undefined) patch.template_id = v.templateId;
     if (v.active !== undefined) patch.active = v.active;
     await trx('pm_plans').where('id', v.id).update(patch);
-    const after = (await findPlan(trx, v.id))!;
-    await recordAudit(trx, actor, { action: 'pm.plan.update', entity: 'pm_plan', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'pm.plan.update', entity: 'pm_plan', entityId: v.id, before }, findPlan(trx, v.id));
   });
 }
 

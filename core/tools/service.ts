@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict } from '../errors';
 import { atVersion, nextVersion } from '../db/version';
@@ -44,9 +44,7 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
       })
       .returning('id');
     await writeCavities(trx, id, v.cavityCount, v.blockedCavities);
-    const tool = (await findTool(trx, { id }))!;
-    await recordAudit(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id, after: tool });
-    return tool;
+    return audited(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id }, findTool(trx, { id }));
   });
 }
 
@@ -95,9 +93,7 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
       await writeCavities(trx, v.id, cavityCount, blocked);
     }
-    const after = (await findTool(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'tool.update', entity: 'tool', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'tool.update', entity: 'tool', entityId: v.id, before }, findTool(trx, { id: v.id }));
   });
 }
 
@@ -116,9 +112,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
       ...nextVersion(trx, before),
     });
     await trx('pm_plans').where('tool_id', v.id).update({ active: false, updated_at: trx.fn.now() });
-    const after = (await findTool(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'tool.retire', entity: 'tool', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'tool.retire', entity: 'tool', entityId: v.id, before }, findTool(trx, { id: v.id }));
   });
 }
 

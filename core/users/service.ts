@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
 import { foundByKey } from '../records/lookup';
@@ -25,9 +26,7 @@ export async function createUser(db: Knex, actor: Actor, input: unknown): Promis
         active: v.active,
       })
       .returning('id');
-    const user = (await findUser(trx, { id }))!;
-    await recordAudit(trx, actor, { action: 'user.create', entity: 'user', entityId: id, after: user });
-    return user;
+    return audited(trx, actor, { action: 'user.create', entity: 'user', entityId: id }, findUser(trx, { id }));
   });
 }
 
