@@ -29,7 +29,6 @@ export interface Caller {
   tokenId?: number;
 }
 
-
 /** One cookie's value from a Cookie header (first occurrence), or undefined. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;

@@ -26,7 +26,7 @@ export async function auditExportPages(
   filter: Record<string, unknown>,
   options: AuditExportOptions = {},
 ): Promise<AsyncGenerator<AuditEvent[]>> {
-  const given = { ...filter, to: filter.to ?? new Date().toISOString() };
+  const given = { ...filter, to: filter.to === undefined ? new Date().toISOString() : filter.to };
   const page = (offset: number) => listAuditEvents(db, actor, { ...given, limit: EXPORT_PAGE, offset });
   const first = await page(0);
   if (options.buffered && first.totalCapped) {
