@@ -1,6 +1,12 @@
 import type { ZodError } from 'zod';
 
-export type ErrorCode = 'validation' | 'not_found' | 'conflict' | 'forbidden';
+/**
+ * What went wrong, as data every adapter maps by itself (a node passes it on in `msg.error.code`,
+ * the API picks its HTTP status from it): `unauthenticated` = who are you? (no, bad or ended
+ * credentials), `forbidden` = you may not, `locked` = not now (too many failed attempts; `retryAt` says until when).
+ */
+export const ERROR_CODES = ['validation', 'not_found', 'conflict', 'forbidden', 'unauthenticated', 'locked'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** One broken rule: the field (dotted path, '' for the whole input), the rule's name and a sentence. */
 export interface FieldProblem {
@@ -17,11 +23,14 @@ export interface FieldProblem {
 export class ToolroomError extends Error {
   readonly code: ErrorCode;
   declare readonly cause: { details: FieldProblem[] };
+  /** For `locked`: when trying again can succeed. */
+  readonly retryAt?: Date;
 
-  constructor(code: ErrorCode, message: string, details: FieldProblem[] = []) {
+  constructor(code: ErrorCode, message: string, details: FieldProblem[] = [], options: { retryAt?: Date } = {}) {
     super(message, { cause: { details } });
     this.name = 'ToolroomError';
     this.code = code;
+    if (options.retryAt) this.retryAt = options.retryAt;
   }
 }
 
@@ -46,6 +55,17 @@ export function conflict(message: string, field = '', rule = 'conflict'): Toolro
 
 export function forbidden(message: string): ToolroomError {
   return new ToolroomError('forbidden', message, [{ field: '', rule: 'permission', message }]);
+}
+
+/** A refusal to say who the caller is: no credentials, or ones that fail (the rule says which: `invalid_token`, `expired`, ...). */
+export function unauthenticated(rule: string, message: string, field = ''): ToolroomError {
+  return new ToolroomError('unauthenticated', message, [{ field, rule, message }]);
+}
+
+/** Too many failed attempts: refused until `retryAt`, whatever is sent (rule `locked`). */
+export function locked(retryAt: Date, field = ''): ToolroomError {
+  const message = `too many failed attempts: try again after ${retryAt.toISOString()}`;
+  return new ToolroomError('locked', message, [{ field, rule: 'locked', message }], { retryAt });
 }
 
 /** Turn zod's issues into our field problems; the rule name is zod's issue code (plus its detail). */

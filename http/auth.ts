@@ -19,9 +19,6 @@ export const SESSION_COOKIE = 'toolroom_session';
 export const CSRF_COOKIE = 'toolroom_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
-/** Refusals that mean "who are you?" (HTTP 401) rather than "you may not" (403). `locked` is 429. */
-export const UNAUTHENTICATED_RULES = new Set(['unauthenticated', 'invalid_credentials', 'invalid_token', 'expired', 'revoked', 'disabled']);
-
 export interface Caller {
   actor: Actor;
   user: User;
@@ -30,15 +27,6 @@ export interface Caller {
   sessionToken?: string;
   sessionId?: number;
   tokenId?: number;
-}
-
-/** A request without credentials, where credentials are needed. */
-export function unauthenticated(message = 'log in first'): ToolroomError {
-  return new ToolroomError('forbidden', message, [{ field: '', rule: 'unauthenticated', message }]);
-}
-
-export function isUnauthenticated(err: unknown): boolean {
-  return err instanceof ToolroomError && err.code === 'forbidden' && err.cause.details.some((d) => UNAUTHENTICATED_RULES.has(d.rule));
 }
 
 /** One cookie's value from a Cookie header (first occurrence), or undefined. */
@@ -65,7 +53,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /**
  * The caller of a request (or a socket's handshake request): an API token in Authorization wins,
- * else the session cookie. Null when the request carries neither; `forbidden` with the rule
+ * else the session cookie. Null when the request carries neither; `unauthenticated` with the rule
  * (`invalid_token`, `expired`, `revoked`, `disabled`) when it carries a credential that fails.
  */
 export async function callerOf(db: Knex, req: Pick<IncomingMessage, 'headers'>, policy?: Partial<AccessPolicy>, now = new Date()): Promise<Caller | null> {

@@ -4,8 +4,7 @@
  * maps it to an HTTP status. Anything else is a 500 that says nothing about the internals.
  */
 import type { ServerResponse } from 'node:http';
-import { isToolroomError, type FieldProblem } from '../core/errors';
-import { isUnauthenticated } from './auth';
+import { isToolroomError, type ErrorCode, type FieldProblem } from '../core/errors';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -32,7 +31,7 @@ export interface ProblemBody {
   status: number;
   detail: string;
   instance?: string;
-  /** core's code: validation | not_found | conflict | forbidden | unauthenticated | http | internal */
+  /** core's code (validation | not_found | conflict | forbidden | unauthenticated | locked), or http | internal */
   code: string;
   /** Every broken rule: the field (dotted path, '' for the whole input), the rule and a sentence. */
   errors: FieldProblem[];
@@ -51,11 +50,19 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
-/** Seconds until a lock lifts, from core's "try again after <ISO time>" (at least 1). */
-function retryAfterSeconds(message: string, now = Date.now()): number {
-  const m = /after (\d{4}-\d{2}-\d{2}T[\d:.]+Z)/.exec(message);
-  const until = m ? Date.parse(m[1]) : NaN;
-  return Number.isFinite(until) ? Math.max(1, Math.ceil((until - now) / 1000)) : 60;
+/** The HTTP status of each of core's error codes. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  locked: 429,
+};
+
+/** Seconds until a lock lifts (at least 1; a minute when core gave no time). */
+function retryAfterSeconds(retryAt: Date | undefined, now = Date.now()): number {
+  return retryAt ? Math.max(1, Math.ceil((retryAt.getTime() - now) / 1000)) : 60;
 }
 
 /** The status, body and extra headers an error answers with. */
@@ -75,17 +82,9 @@ export function problemOf(err: unknown, instance?: string): { status: number; bo
     detail = err.message;
     errors = err.cause?.details ?? [];
     code = err.code;
-    if (err.code === 'validation') status = 400;
-    else if (err.code === 'not_found') status = 404;
-    else if (err.code === 'conflict') status = 409;
-    else if (errors.some((d) => d.rule === 'locked')) {
-      status = 429;
-      headers['Retry-After'] = String(retryAfterSeconds(err.message));
-    } else if (isUnauthenticated(err)) {
-      status = 401;
-      code = 'unauthenticated';
-      headers['WWW-Authenticate'] = 'Bearer realm="toolroom"';
-    } else status = 403;
+    status = STATUS_OF[err.code];
+    if (err.code === 'locked') headers['Retry-After'] = String(retryAfterSeconds(err.retryAt));
+    if (err.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer realm="toolroom"';
   }
   const body: ProblemBody = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, code, errors };
   if (instance) body.instance = instance;

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { ToolroomError } from '../errors';
 import type { AccessPolicy } from './policy';
 import type { LoginMethod } from './schema';
 
@@ -7,11 +6,6 @@ export type AttemptOutcome = 'succeeded' | 'failed' | 'locked' | 'refused';
 
 /** Failures that count towards a lock: wrong secrets, and attempts still being checked elsewhere. */
 const COUNTED = ['failed', 'pending'];
-
-/** A refusal to authenticate: `forbidden`, with the rule (`invalid_credentials`, `locked`, `expired`, ...) in the details. */
-export function denied(rule: string, message: string, field = ''): ToolroomError {
-  return new ToolroomError('forbidden', message, [{ field, rule, message }]);
-}
 
 /**
  * Start a login attempt: write it as pending, then count the failures before it. Written first

@@ -3,11 +3,11 @@ import { systemActor, type Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { forbidden, notFound, validationError } from '../errors';
+import { forbidden, locked, notFound, validationError } from '../errors';
 import { findUser } from '../users/repository';
 import { DEFAULT_EDITOR_ACCESS, type User } from '../users/schema';
 import { parse } from '../validate';
-import { beginAttempt, denied, finishAttempt } from './attempts';
+import { beginAttempt, finishAttempt } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
 import { findCredentials, revokeUserSessions } from './repository';
 import { changeOwnPasswordInput, ensureAdminInput, setPasswordInput, setPinInput } from './schema';
@@ -87,7 +87,7 @@ export async function changeOwnPassword(
       await finishAttempt(trx, attempt.id, 'locked', userId);
       await audit(trx, 'user.password.change_refused', { reason: 'too_many_failures', attemptId: attempt.id });
     });
-    throw denied('locked', `too many failed attempts: try again after ${attempt.lockedUntil.toISOString()}`, 'currentPassword');
+    throw locked(attempt.lockedUntil, 'currentPassword');
   }
   if (!(await verifySecret(me.password_hash, v.currentPassword))) {
     await inTransaction(db, async (trx) => {

@@ -3,11 +3,11 @@ import { systemActor, type Actor } from '../auth/actor';
 import { authorize, can, type Operation } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { notFound, validationError } from '../errors';
+import { locked, notFound, unauthenticated, validationError } from '../errors';
 import { findUser } from '../users/repository';
 import type { User } from '../users/schema';
 import { parse } from '../validate';
-import { beginAttempt, denied, finishAttempt, pruneAttempts } from './attempts';
+import { beginAttempt, finishAttempt, pruneAttempts } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
 import { findCredentials, findSession, revokeUserSessions, sessionQuery, toSession, type SessionRow } from './repository';
 import { loginInput, userSessionsInput, type LoginResult, type Session } from './schema';
@@ -73,17 +73,17 @@ export async function login(db: Knex, input: unknown, now = new Date(), policy?:
 
   if (attempt.lockedUntil) {
     await conclude('locked', null, 'too_many_failures');
-    throw denied('locked', `too many failed attempts: try again after ${attempt.lockedUntil.toISOString()}`);
+    throw locked(attempt.lockedUntil);
   }
   const creds = await findCredentials(db, { username: v.username });
   const ok = await verifySecret(method === 'pin' ? creds?.pin_hash : creds?.password_hash, secret);
   if (!creds || !ok) {
     await conclude('failed', creds?.id ?? null, !creds ? 'unknown_user' : method === 'pin' && !creds.pin_hash ? 'no_pin' : `wrong_${method}`);
-    throw denied('invalid_credentials', method === 'pin' ? 'unknown username or wrong PIN' : INVALID);
+    throw unauthenticated('invalid_credentials', method === 'pin' ? 'unknown username or wrong PIN' : INVALID);
   }
   if (!creds.active) {
     await conclude('refused', creds.id, 'disabled');
-    throw denied('disabled', 'this account is disabled: ask an admin');
+    throw unauthenticated('disabled', 'this account is disabled: ask an admin');
   }
 
   const token = randomToken();
@@ -130,19 +130,19 @@ export async function authenticateSession(
   policy?: Partial<AccessPolicy>,
 ): Promise<{ user: User; session: Session }> {
   const p = withDefaults(policy);
-  if (typeof token !== 'string' || !SESSION_TOKEN.test(token)) throw denied('invalid_token', 'not a session token', 'token');
+  if (typeof token !== 'string' || !SESSION_TOKEN.test(token)) throw unauthenticated('invalid_token', 'not a session token', 'token');
   const session = await findSession(db, { token_hash: sha256(token) });
-  if (!session) throw denied('invalid_token', 'no such session: log in', 'token');
-  if (session.revokedAt) throw denied('revoked', `the session ended (${session.revokedReason}): log in again`, 'token');
-  if (now.getTime() >= Date.parse(session.expiresAt)) throw denied('expired', 'the session reached its lifetime: log in again', 'token');
+  if (!session) throw unauthenticated('invalid_token', 'no such session: log in', 'token');
+  if (session.revokedAt) throw unauthenticated('revoked', `the session ended (${session.revokedReason}): log in again`, 'token');
+  if (now.getTime() >= Date.parse(session.expiresAt)) throw unauthenticated('expired', 'the session reached its lifetime: log in again', 'token');
   const lastSeen = Date.parse(session.lastSeenAt);
   if (now.getTime() - lastSeen >= p.idleTimeoutMs) {
     // Ended for good: a later request within a longer idle setting must not bring it back.
     await db('sessions').where('id', session.id).whereNull('revoked_at').update({ revoked_at: now, revoked_reason: 'idle_timeout' });
-    throw denied('expired', 'the session was unused for too long: log in again', 'token');
+    throw unauthenticated('expired', 'the session was unused for too long: log in again', 'token');
   }
   const user = await findUser(db, { id: session.userId });
-  if (!user?.active) throw denied('disabled', 'this account is disabled', 'token');
+  if (!user?.active) throw unauthenticated('disabled', 'this account is disabled', 'token');
   if (now.getTime() - lastSeen >= p.touchIntervalMs) {
     await db('sessions').where('id', session.id).where('last_seen_at', '<', now).update({ last_seen_at: now });
     session.lastSeenAt = now.toISOString();

@@ -2,13 +2,13 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { grantFor } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { fetchPage } from '../db/page';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound, validationError } from '../errors';
+import { conflict, notFound, unauthenticated, validationError } from '../errors';
 import { findUser } from '../users/repository';
 import type { User } from '../users/schema';
 import { parse, type Page } from '../validate';
-import { denied } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
 import { apiTokenQuery, findApiToken, toApiToken, type ApiTokenRow } from './repository';
 import { createApiTokenInput, listApiTokensInput, revokeApiTokenInput, type ApiToken } from './schema';
@@ -83,9 +83,7 @@ export async function revokeApiToken(db: Knex, actor: Actor, input: unknown, now
     targetUserId(actor, 'token.manage', before.userId);
     if (before.revokedAt) return before;
     await trx('api_tokens').where('id', v.id).update({ revoked_at: now, revoked_by: actor.id });
-    const after = (await findApiToken(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'token.revoke', entity: 'api_token', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'token.revoke', entity: 'api_token', entityId: v.id, before }, findApiToken(trx, { id: v.id }));
   });
 }
 
@@ -99,13 +97,13 @@ export async function authenticateApiToken(
   now = new Date(),
   policy?: Partial<AccessPolicy>,
 ): Promise<{ user: User; token: ApiToken }> {
-  if (typeof secret !== 'string' || !API_TOKEN.test(secret)) throw denied('invalid_token', 'not an API token', 'token');
+  if (typeof secret !== 'string' || !API_TOKEN.test(secret)) throw unauthenticated('invalid_token', 'not an API token', 'token');
   const token = await findApiToken(db, { token_hash: sha256(secret) });
-  if (!token) throw denied('invalid_token', 'no such API token', 'token');
-  if (token.revokedAt) throw denied('revoked', 'this API token was revoked', 'token');
-  if (token.expiresAt && now.getTime() >= Date.parse(token.expiresAt)) throw denied('expired', 'this API token has expired', 'token');
+  if (!token) throw unauthenticated('invalid_token', 'no such API token', 'token');
+  if (token.revokedAt) throw unauthenticated('revoked', 'this API token was revoked', 'token');
+  if (token.expiresAt && now.getTime() >= Date.parse(token.expiresAt)) throw unauthenticated('expired', 'this API token has expired', 'token');
   const user = await findUser(db, { id: token.userId });
-  if (!user?.active) throw denied('disabled', "the token's user is disabled", 'token');
+  if (!user?.active) throw unauthenticated('disabled', "the token's user is disabled", 'token');
   const { touchIntervalMs } = withDefaults(policy);
   if (!token.lastUsedAt || now.getTime() - Date.parse(token.lastUsedAt) >= touchIntervalMs) {
     await db('api_tokens').where('id', token.id).update({ last_used_at: now });

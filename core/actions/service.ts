@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize, type Operation } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { ToolroomError, conflict, notFound, validationError } from '../errors';
 import { findTool } from '../tools/repository';
 import { parse, type Page } from '../validate';
@@ -67,9 +69,7 @@ export async function insertAction(trx: Knex.Transaction, actor: Actor, input: N
       created_by: actor.id,
     })
     .returning('id');
-  const action = (await findAction(trx, id))!;
-  await recordAudit(trx, actor, { action: 'action.create', entity: 'action', entityId: id, after: action });
-  return action;
+  return audited(trx, actor, { action: 'action.create', entity: 'action', entityId: id }, findAction(trx, id));
 }
 
 /** Create a corrective or preventive action on a tool, optionally for a failure, with assignee and due date. */
@@ -87,12 +87,7 @@ export async function createAction(db: Knex, actor: Actor, input: unknown): Prom
 
 /** Lock an action for a write; it must exist and, when a version is given, still be at that version. */
 async function lockAction(trx: Knex.Transaction, id: number, version?: number): Promise<Action> {
-  const action = await findAction(trx, id, true);
-  if (!action) throw notFound('action', id);
-  if (version !== undefined && version !== action.version) {
-    throw conflict(`action ${id} was changed by someone else (version ${action.version}, not ${version})`, 'version', 'current_version');
-  }
-  return action;
+  return atVersion(await findAction(trx, id, true), 'action', id, version);
 }
 
 function checkTransition(action: Action, to: ActionStatus): void {
@@ -119,10 +114,8 @@ async function changeAction(
     const patch = await change(trx, before);
     await trx('actions')
       .where('id', key.id)
-      .update({ ...patch, version: before.version + 1, updated_at: trx.fn.now() });
-    const after = (await findAction(trx, key.id))!;
-    await recordAudit(trx, actor, { action: operation, entity: 'action', entityId: key.id, before, after });
-    return after;
+      .update({ ...patch, ...nextVersion(trx, before) });
+    return audited(trx, actor, { action: operation, entity: 'action', entityId: key.id, before }, findAction(trx, key.id));
   });
 }
 
@@ -205,9 +198,7 @@ export async function cancelAction(db: Knex, actor: Actor, input: unknown): Prom
 export async function getAction(db: Knex, actor: Actor, input: unknown): Promise<Action> {
   authorize(actor, 'action.read');
   const v = parse(getActionInput, input);
-  const action = await findAction(db, v.id);
-  if (!action) throw notFound('action', v.id);
-  return action;
+  return foundByKey(await findAction(db, v.id), 'action', v);
 }
 
 /**

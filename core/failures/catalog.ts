@@ -4,6 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { notFound } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse } from '../validate';
 import { findCode, toCode, type CodeRow } from './repository';
 import {
@@ -64,9 +65,7 @@ export async function updateCode(db: Knex, actor: Actor, input: unknown): Promis
 export async function getCode(db: Knex, actor: Actor, input: unknown): Promise<FailureCode> {
   authorize(actor, 'failure.read');
   const v = parse(getCodeInput, input);
-  const code = await findCode(db, v.code);
-  if (!code) throw notFound('failure code', v.code, 'code');
-  return code;
+  return foundByKey(await findCode(db, v.code), 'failure code', v);
 }
 
 async function selectCodes(db: Knex, v: ReturnType<typeof listCodesInput.parse>): Promise<FailureCode[]> {

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { conflict, notFound, validationError } from '../errors';
 import { findTool } from '../tools/repository';
 import { parse, type Page } from '../validate';
@@ -62,9 +64,7 @@ export async function insertFailureReport(trx: Knex.Transaction, actor: Actor, i
       reported_at: input.reportedAt ?? trx.fn.now(),
     })
     .returning('id');
-  const report = (await findReport(trx, id))!;
-  await recordAudit(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id, after: report });
-  return report;
+  return audited(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id }, findReport(trx, id));
 }
 
 /**
@@ -81,12 +81,7 @@ export async function reportFailure(db: Knex, actor: Actor, input: unknown): Pro
 
 /** Lock a failure report for a write; it must exist and, when a version is given, still be at that version. */
 async function lockReport(trx: Knex.Transaction, id: number, version?: number): Promise<FailureReport> {
-  const report = await findReport(trx, id, true);
-  if (!report) throw notFound('failure report', id);
-  if (version !== undefined && version !== report.version) {
-    throw conflict(`failure report ${id} was changed by someone else (version ${report.version}, not ${version})`, 'version', 'current_version');
-  }
-  return report;
+  return atVersion(await findReport(trx, id, true), 'failure report', id, version);
 }
 
 /**
@@ -118,13 +113,11 @@ export async function triageFailure(db: Knex, actor: Actor, input: unknown): Pro
         throw conflict(`failure report ${v.id} has unfinished actions (${open.map((a) => a.id).join(', ')}): verify or cancel them first`, 'status', 'actions_finished');
       }
     }
-    const patch: Record<string, unknown> = { version: before.version + 1, updated_at: trx.fn.now(), status, severity, root_cause: rootCause };
+    const patch: Record<string, unknown> = { ...nextVersion(trx, before), status, severity, root_cause: rootCause };
     if (v.description !== undefined) patch.description = v.description;
     if (status === 'closed') patch.closed_at = trx.fn.now();
     await trx('failure_reports').where('id', v.id).update(patch);
-    const after = (await findReport(trx, v.id))!;
-    await recordAudit(trx, actor, { action: 'failure.triage', entity: 'failure_report', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'failure.triage', entity: 'failure_report', entityId: v.id, before }, findReport(trx, v.id));
   });
 }
 
@@ -134,9 +127,7 @@ export const updateFailure = triageFailure;
 export async function getFailure(db: Knex, actor: Actor, input: unknown): Promise<FailureReport> {
   authorize(actor, 'failure.read');
   const v = parse(getFailureInput, input);
-  const report = await findReport(db, v.id);
-  if (!report) throw notFound('failure report', v.id);
-  return report;
+  return foundByKey(await findReport(db, v.id), 'failure report', v);
 }
 
 /** Failure reports by tool, status, severity, component and time span, newest first. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { id, oneOf, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
-import { assetNumber } from '../tools/schema';
+import { assetNumber } from '../codes';
 
 export const INSPECTION_KINDS = ['post_run', 'preventive'] as const;
 export type InspectionKind = (typeof INSPECTION_KINDS)[number];

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { ToolroomError, notFound, conflict, validationError, type FieldProblem } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { findTool } from '../tools/repository';
 import type { Tool } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -184,9 +185,7 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
       );
     }
 
-    const inspection = (await findInspection(trx, id))!;
-    await recordAudit(trx, actor, { action: 'inspection.record', entity: 'inspection', entityId: id, after: inspection });
-    return inspection;
+    return audited(trx, actor, { action: 'inspection.record', entity: 'inspection', entityId: id }, findInspection(trx, id));
   });
 }
 
@@ -194,9 +193,7 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
 export async function getInspection(db: Knex, actor: Actor, input: unknown): Promise<Inspection> {
   authorize(actor, 'inspection.read');
   const v = parse(getInspectionInput, input);
-  const inspection = await findInspection(db, v.id);
-  if (!inspection) throw notFound('inspection', v.id);
-  return inspection;
+  return foundByKey(await findInspection(db, v.id), 'inspection', v);
 }
 
 /** Inspections by tool, kind, outcome and time span, newest first. */

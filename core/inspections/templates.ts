@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { notFound, validationError, type FieldProblem } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse } from '../validate';
 import { findCode } from '../failures/repository';
 import type { FailureCode } from '../failures/schema';
@@ -48,9 +49,7 @@ export async function insertTemplate(
   const [{ id }] = await trx('inspection_templates')
     .insert({ code: values.code, name: values.name, kind: values.kind, items: itemsJson(values.items), active: values.active })
     .returning('id');
-  const template = (await findTemplate(trx, { id }))!;
-  await recordAudit(trx, actor, { action: 'template.create', entity: 'inspection_template', entityId: id, after: template });
-  return template;
+  return audited(trx, actor, { action: 'template.create', entity: 'inspection_template', entityId: id }, findTemplate(trx, { id }));
 }
 
 /** Create a checklist template for post-run inspections or PM work. */
@@ -75,9 +74,7 @@ export async function updateTemplate(db: Knex, actor: Actor, input: unknown): Pr
     if (v.active !== undefined) patch.active = v.active;
     if (v.items !== undefined) patch.items = itemsJson(v.items);
     await trx('inspection_templates').where('id', v.id).update(patch);
-    const after = (await findTemplate(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'template.update', entity: 'inspection_template', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'template.update', entity: 'inspection_template', entityId: v.id, before }, findTemplate(trx, { id: v.id }));
   });
 }
 
@@ -85,9 +82,7 @@ export async function updateTemplate(db: Knex, actor: Actor, input: unknown): Pr
 export async function getTemplate(db: Knex, actor: Actor, input: unknown): Promise<InspectionTemplate> {
   authorize(actor, 'inspection.read');
   const v = parse(getTemplateInput, input);
-  const template = await findTemplate(db, v);
-  if (!template) throw 'id' in v ? notFound('inspection template', v.id) : notFound('inspection template', v.code, 'code');
-  return template;
+  return foundByKey(await findTemplate(db, v), 'inspection template', v);
 }
 
 /** Templates in use (or all, with `includeInactive`), optionally of one kind, by code. */

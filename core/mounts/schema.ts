@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
-import { pressCode } from '../presses/schema';
+import { pressCode } from '../codes';
 import { id, oneOf, optionalText, pastTimestamp, pagination } from '../validate';
 
 // Only a lookup key here: the asset number's own rules live in core/tools.

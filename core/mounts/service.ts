@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
+import { nextVersion } from '../db/version';
 import { conflict, notFound, validationError } from '../errors';
 import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -152,10 +153,8 @@ export async function mountInTransaction(trx: Knex.Transaction, actor: Actor, sp
     .returning('id');
   await trx('tools')
     .where('id', toolId)
-    .update({ status: 'in_press', version: tool.version + 1, updated_at: trx.fn.now() });
-  const mount = (await findMount(trx, id))!;
-  await recordAudit(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id, after: mount });
-  return mount;
+    .update({ status: 'in_press', ...nextVersion(trx, tool) });
+  return audited(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id }, findMount(trx, id));
 }
 
 /**
@@ -182,10 +181,8 @@ export async function unmountInTransaction(trx: Knex.Transaction, actor: Actor, 
   }
   const note = spec.note ? [before.note, `Unmount: ${spec.note}`].filter(Boolean).join('\n') : before.note;
   await trx('tool_mounts').where('id', before.id).update({ unmounted_at: at, unmounted_by: actor.id, note });
-  await trx('tools').where('id', toolId).update({ status: spec.status ?? 'in_store', version: tool.version + 1, updated_at: trx.fn.now() });
-  const after = (await findMount(trx, before.id))!;
-  await recordAudit(trx, actor, { action: 'mount.unmount', entity: 'tool_mount', entityId: before.id, before, after });
-  return after;
+  await trx('tools').where('id', toolId).update({ status: spec.status ?? 'in_store', ...nextVersion(trx, tool) });
+  return audited(trx, actor, { action: 'mount.unmount', entity: 'tool_mount', entityId: before.id, before }, findMount(trx, before.id));
 }
 
 export interface Remount {

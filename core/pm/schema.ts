@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { id, oneOf, optionalText, pastTimestamp, pagination, text, timestamp } from '../validate';
 import { DEFAULT_WARNING_PERCENT, PM_STATES, type PmState, type PmStatus } from './state';
-import { assetNumber } from '../tools/schema';
+import { assetNumber } from '../codes';
 
 const intervalShots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** Ten years: a calendar interval longer than that is a typo for shots. */

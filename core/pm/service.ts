@@ -2,7 +2,10 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { conflict, notFound, validationError } from '../errors';
 import type { ToolStatus } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -106,20 +109,13 @@ export async function createPlan(db: Knex, actor: Actor, input: unknown): Promis
         last_pm_at: v.lastPmAt ?? new Date(),
       })
       .returning('id');
-    const plan = (await findPlan(trx, id))!;
-    await recordAudit(trx, actor, { action: 'pm.plan.create', entity: 'pm_plan', entityId: id, after: plan });
-    return plan;
+    return audited(trx, actor, { action: 'pm.plan.create', entity: 'pm_plan', entityId: id }, findPlan(trx, id));
   });
 }
 
 /** Lock a plan for a write; when a version is given, it must still be at that version. */
 async function lockPlan(trx: Knex.Transaction, id: number, version?: number): Promise<PmPlan> {
-  const plan = await findPlan(trx, id, new Date(), true);
-  if (!plan) throw notFound('PM plan', id);
-  if (version !== undefined && version !== plan.version) {
-    throw conflict(`PM plan ${id} was changed by someone else (version ${plan.version}, not ${version})`, 'version', 'current_version');
-  }
-  return plan;
+  return atVersion(await findPlan(trx, id, new Date(), true), 'PM plan', id, version);
 }
 
 /**
@@ -153,16 +149,13 @@ export async function updatePlan(db: Knex, actor: Actor, input: unknown): Promis
       interval_days: intervalDays,
       warning_percent: warningPercent,
       notified_state: notified,
-      version: before.version + 1,
-      updated_at: trx.fn.now(),
+      ...nextVersion(trx, before),
     };
     if (v.name !== undefined) patch.name = v.name;
     if (v.templateId !== undefined) patch.template_id = v.templateId;
     if (v.active !== undefined) patch.active = v.active;
     await trx('pm_plans').where('id', v.id).update(patch);
-    const after = (await findPlan(trx, v.id))!;
-    await recordAudit(trx, actor, { action: 'pm.plan.update', entity: 'pm_plan', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'pm.plan.update', entity: 'pm_plan', entityId: v.id, before }, findPlan(trx, v.id));
   });
 }
 
@@ -170,9 +163,7 @@ export async function updatePlan(db: Knex, actor: Actor, input: unknown): Promis
 export async function getPlan(db: Knex, actor: Actor, input: unknown): Promise<PmPlan> {
   authorize(actor, 'pm.read');
   const v = parse(getPlanInput, input);
-  const plan = await findPlan(db, v.id);
-  if (!plan) throw notFound('PM plan', v.id);
-  return plan;
+  return foundByKey(await findPlan(db, v.id), 'PM plan', v);
 }
 
 /**
@@ -243,8 +234,7 @@ export async function recordPmInTransaction(trx: Knex.Transaction, actor: Actor,
     last_pm_lifetime_shots: lifetimeShots,
     last_pm_at: performedAt,
     notified_state: 'NOT_DUE',
-    version: before.version + 1,
-    updated_at: trx.fn.now(),
+    ...nextVersion(trx, before),
   });
   const event = toEvent(row, (await findPlan(trx, before.id))!);
   await recordAudit(trx, actor, { action: 'pm.record', entity: 'pm_plan', entityId: before.id, before, after: event });

@@ -1,15 +1,6 @@
 import { z } from 'zod';
 import { id, optionalText, text, pagination } from '../validate';
-
-/** A press code as painted on the machine; exported for modules that look presses up by code. */
-export const pressCode = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'letters, digits and . _ / - only, starting with a letter or digit')
-  // Codes are painted on machines and typed on tablets in any case: one spelling keeps them unique.
-  .transform((v) => v.toUpperCase());
+import { pressCode } from '../codes';
 
 /** Whether text is an OPC-UA TCP endpoint a client can connect to: opc.tcp://host[:port][/path]. */
 export function isOpcUaEndpoint(value: string): boolean {

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
@@ -25,9 +26,7 @@ export async function createPress(db: Knex, actor: Actor, input: unknown): Promi
         active: v.active,
       })
       .returning('id');
-    const press = (await findPress(trx, { id }))!;
-    await recordAudit(trx, actor, { action: 'press.create', entity: 'press', entityId: id, after: press });
-    return press;
+    return audited(trx, actor, { action: 'press.create', entity: 'press', entityId: id }, findPress(trx, { id }));
   });
 }
 
@@ -51,9 +50,7 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
       throw conflict(`press ${before.code} holds tool ${before.tool.assetNumber}: unmount it first`, 'active', 'not_mounted');
     }
     await trx('presses').where('id', v.id).update({ ...changedColumns(v, COLUMNS), updated_at: trx.fn.now() });
-    const after = (await findPress(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before }, findPress(trx, { id: v.id }));
   });
 }
 
@@ -61,9 +58,7 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
 export async function getPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
   authorize(actor, 'press.read');
   const v = parse(getPressInput, input);
-  const press = await findPress(db, v);
-  if (!press) throw 'id' in v ? notFound('press', v.id) : notFound('press', v.code, 'code');
-  return press;
+  return foundByKey(await findPress(db, v), 'press', v);
 }
 
 /** Presses by code, each with the tool mounted now; inactive ones only when asked for. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { fetchPage } from '../db/page';
 import { inTransaction, iso } from '../db/transaction';
 import { conflict, notFound } from '../errors';
@@ -200,8 +201,6 @@ export async function rejectHeldReading(db: Knex, actor: Actor, input: unknown):
     await trx('shot_readings')
       .where('id', v.id)
       .update({ outcome: 'rejected', reviewed_at: trx.fn.now(), reviewed_by: actor.id, review_note: v.reason });
-    const after = (await findReading(trx, v.id))!;
-    await recordAudit(trx, actor, { action: 'shots.reject', entity: 'shot_reading', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'shots.reject', entity: 'shot_reading', entityId: v.id, before }, findReading(trx, v.id));
   });
 }

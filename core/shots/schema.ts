@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { id, oneOf, optionalText, pagination, pastTimestamp, text } from '../validate';
-import { pressCode } from '../presses/schema';
+import { pressCode } from '../codes';
 
 /** UInt64's maximum: no press counter reports more. */
 const UINT64_MAX = 0xffff_ffff_ffff_ffffn;

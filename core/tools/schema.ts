@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id, optionalText, text, pagination } from '../validate';
+import { assetNumber } from '../codes';
 
 export const TOOL_STATUSES = ['in_press', 'in_store', 'in_maintenance', 'at_toolmaker', 'retired'] as const;
 export type ToolStatus = (typeof TOOL_STATUSES)[number];
@@ -7,15 +8,6 @@ export type ToolStatus = (typeof TOOL_STATUSES)[number];
 export const SETTABLE_STATUSES = ['in_store', 'in_maintenance', 'at_toolmaker'] as const;
 
 export const MAX_CAVITIES = 512;
-
-export const assetNumber = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'letters, digits and . _ / - only, starting with a letter or digit')
-  // Printed labels and scanners disagree on case; one spelling keeps the unique rule honest.
-  .transform((v) => v.toUpperCase());
 
 const blockedCavity = z.object({
   number: z.number().int().min(1).max(MAX_CAVITIES),

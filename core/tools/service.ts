@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound } from '../errors';
+import { conflict } from '../errors';
+import { atVersion, nextVersion } from '../db/version';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
 import {
@@ -42,20 +44,13 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
       })
       .returning('id');
     await writeCavities(trx, id, v.cavityCount, v.blockedCavities);
-    const tool = (await findTool(trx, { id }))!;
-    await recordAudit(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id, after: tool });
-    return tool;
+    return audited(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id }, findTool(trx, { id }));
   });
 }
 
 /** Lock a tool for a write; it must exist and, when a version is given, still be at that version. */
 export async function lockTool(trx: Knex.Transaction, id: number, version?: number): Promise<Tool> {
-  const tool = await findTool(trx, { id }, true);
-  if (!tool) throw notFound('tool', id);
-  if (version !== undefined && version !== tool.version) {
-    throw conflict(`tool ${tool.assetNumber} was changed by someone else (version ${tool.version}, not ${version})`, 'version', 'current_version');
-  }
-  return tool;
+  return atVersion(await findTool(trx, { id }, true), 'tool', id, version, (t) => `tool ${t.assetNumber}`);
 }
 
 const COLUMNS: Record<string, string> = {
@@ -92,15 +87,13 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (tooHigh >= 0) {
       throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
     }
-    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), version: before.version + 1, updated_at: trx.fn.now() };
+    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), ...nextVersion(trx, before) };
     if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
     await trx('tools').where('id', v.id).update(patch);
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
       await writeCavities(trx, v.id, cavityCount, blocked);
     }
-    const after = (await findTool(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'tool.update', entity: 'tool', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'tool.update', entity: 'tool', entityId: v.id, before }, findTool(trx, { id: v.id }));
   });
 }
 
@@ -116,13 +109,10 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
       status: 'retired',
       retired_at: trx.fn.now(),
       retired_reason: v.reason,
-      version: before.version + 1,
-      updated_at: trx.fn.now(),
+      ...nextVersion(trx, before),
     });
     await trx('pm_plans').where('tool_id', v.id).update({ active: false, updated_at: trx.fn.now() });
-    const after = (await findTool(trx, { id: v.id }))!;
-    await recordAudit(trx, actor, { action: 'tool.retire', entity: 'tool', entityId: v.id, before, after });
-    return after;
+    return audited(trx, actor, { action: 'tool.retire', entity: 'tool', entityId: v.id, before }, findTool(trx, { id: v.id }));
   });
 }
 
@@ -130,9 +120,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
 export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
   authorize(actor, 'tool.read');
   const v = parse(getToolInput, input);
-  const tool = await findTool(db, v);
-  if (!tool) throw 'id' in v ? notFound('tool', v.id) : notFound('tool', v.assetNumber, 'assetNumber');
-  return tool;
+  return foundByKey(await findTool(db, v), 'tool', v);
 }
 
 /**

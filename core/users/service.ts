@@ -2,8 +2,10 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
+import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
+import { foundByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
@@ -24,9 +26,7 @@ export async function createUser(db: Knex, actor: Actor, input: unknown): Promis
         active: v.active,
       })
       .returning('id');
-    const user = (await findUser(trx, { id }))!;
-    await recordAudit(trx, actor, { action: 'user.create', entity: 'user', entityId: id, after: user });
-    return user;
+    return audited(trx, actor, { action: 'user.create', entity: 'user', entityId: id }, findUser(trx, { id }));
   });
 }
 
@@ -83,9 +83,7 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
 export async function getUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
   authorize(actor, 'user.read');
   const v = parse(getUserInput, input);
-  const user = await findUser(db, v);
-  if (!user) throw 'id' in v ? notFound('user', v.id) : notFound('user', v.username, 'username');
-  return user;
+  return foundByKey(await findUser(db, v), 'user', v);
 }
 
 /** Users by role and free text (username, display name), by username; inactive ones only when asked for. */

@@ -9,7 +9,8 @@ import { mountHistory } from '../mounts/service';
 import { listPlans } from '../pm/service';
 import type { PmPlan } from '../pm/schema';
 import { getTool } from '../tools/service';
-import { assetNumber, type Tool } from '../tools/schema';
+import { assetNumber } from '../codes';
+import type { Tool } from '../tools/schema';
 import { id, parse } from '../validate';
 
 /** A tool by id or asset number (what its QR label carries), and how many timeline entries. */

@@ -19,9 +19,9 @@ import type { AccessPolicy } from '../../core/accounts/policy';
 import { recordAudit } from '../../core/audit/record';
 import { inTransaction } from '../../core/db/transaction';
 import { actorOf } from '../../core/accounts/sessions';
-import { ToolroomError } from '../../core/errors';
+import { ToolroomError, unauthenticated } from '../../core/errors';
 import type { User } from '../../core/users/schema';
-import { callerOf, cookieValue, SESSION_COOKIE, unauthenticated } from '../auth';
+import { callerOf, cookieValue, SESSION_COOKIE } from '../auth';
 import { LOGIN_PATH, PASSWORD_PATH } from './login';
 import { sendProblem } from '../problem';
 
@@ -151,7 +151,7 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
           s.active = false;
         }
       } catch (err) {
-        if (err instanceof ToolroomError && err.code === 'forbidden') {
+        if (err instanceof ToolroomError && err.code === 'unauthenticated') {
           for (const s of states) end(s, err.cause.details[0]?.rule ?? 'ended');
         } else {
           // The database is away: keep the state; messages stop once the last check is too old.
@@ -261,18 +261,18 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
     (async () => {
       const db = await options.database();
       const caller = await callerOf(db, req, options.policy).catch((err: unknown) => {
-        if (err instanceof ToolroomError && err.code === 'forbidden') return null;
+        if (err instanceof ToolroomError && err.code === 'unauthenticated') return null;
         throw err;
       });
       const isData = /\/_setup\b/.test(original) || req.method !== 'GET';
       if (!caller || caller.via !== 'session') {
-        if (isData) return sendProblem(res, unauthenticated('log in first'), original);
+        if (isData) return sendProblem(res, unauthenticated('unauthenticated', 'log in first'), original);
         res.writeHead(302, { Location: `${LOGIN_PATH}?next=${encodeURIComponent(original)}`, 'Cache-Control': 'no-store' });
         return res.end();
       }
       const creds = await findCredentials(db, { id: caller.user.id });
       if (creds?.must_change_password) {
-        if (isData) return sendProblem(res, unauthenticated('choose a new password first'), original);
+        if (isData) return sendProblem(res, unauthenticated('unauthenticated', 'choose a new password first'), original);
         res.writeHead(302, { Location: `${PASSWORD_PATH}?next=${encodeURIComponent(original)}`, 'Cache-Control': 'no-store' });
         return res.end();
       }
@@ -294,9 +294,9 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
       const db = await options.database();
       const token = cookieValue(socket.request.headers.cookie, SESSION_COOKIE);
       const caller = await callerOf(db, { headers: { cookie: socket.request.headers.cookie } }, options.policy);
-      if (!caller || !token) throw unauthenticated('log in first');
+      if (!caller || !token) throw unauthenticated('unauthenticated', 'log in first');
       const creds = await findCredentials(db, { id: caller.user.id });
-      if (creds?.must_change_password) throw unauthenticated('choose a new password first');
+      if (creds?.must_change_password) throw unauthenticated('unauthenticated', 'choose a new password first');
       sockets.set(socket.id, {
         socket,
         token,

@@ -16,10 +16,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { changeOwnPassword } from '../../core/accounts/service';
 import { authenticateSession, login, logout } from '../../core/accounts/sessions';
 import { findCredentials } from '../../core/accounts/repository';
-import { ToolroomError } from '../../core/errors';
+import { ToolroomError, type ErrorCode } from '../../core/errors';
 import { callerOf, clearedSessionCookies, clientAddress, cookieValue, csrfTokenFor, SESSION_COOKIE, sessionCookies, type Caller } from '../auth';
 import type { ApiOptions } from '../rest/router';
-import { sendProblem } from '../problem';
+import { sendProblem, STATUS_OF } from '../problem';
 import { asset, cspHash } from '../assets';
 
 export const LOGIN_BASE = '/toolroom';
@@ -192,6 +192,8 @@ function loginCsrfCookie(token: string, secure: boolean): string {
   return `${LOGIN_CSRF_COOKIE}=${token}; HttpOnly; Path=${LOGIN_BASE}; SameSite=Strict; Max-Age=3600${secure ? '; Secure' : ''}`;
 }
 
+/** What a login form answers in its page rather than as an error: a bad form, wrong or refused credentials, a lock. */
+const LOGIN_REFUSALS: readonly ErrorCode[] = ['validation', 'unauthenticated', 'locked'];
 const refusalText = (err: ToolroomError) => err.cause.details[0]?.message || err.message;
 
 /** The login pages' request handler (mount at /toolroom). */
@@ -203,7 +205,7 @@ export function createLoginPages(options: LoginPagesOptions): (req: IncomingMess
       const caller = await callerOf(await options.database(), req, options.policy);
       return caller?.via === 'session' ? caller : null;
     } catch (err) {
-      if (err instanceof ToolroomError && err.code === 'forbidden') return null;
+      if (err instanceof ToolroomError && err.code === 'unauthenticated') return null;
       throw err;
     }
   }
@@ -254,11 +256,9 @@ export function createLoginPages(options: LoginPagesOptions): (req: IncomingMess
       ];
       redirect(res, result.mustChangePassword ? `${PASSWORD_PATH}?next=${encodeURIComponent(next)}` : next, cookies);
     } catch (err) {
-      if (!(err instanceof ToolroomError) || (err.code !== 'forbidden' && err.code !== 'validation')) throw err;
-      const rule = err.cause.details[0]?.rule;
-      const status = rule === 'locked' ? 429 : err.code === 'validation' ? 400 : 401;
+      if (!(err instanceof ToolroomError) || !LOGIN_REFUSALS.includes(err.code)) throw err;
       const text = err.code === 'validation' ? err.cause.details.map((d) => `${d.field}: ${d.message}`).join('; ') : refusalText(err);
-      showLogin(req, res, status, { username, next, error: text.charAt(0).toUpperCase() + text.slice(1) + '.' }, rule === 'locked' ? { 'Retry-After': '60' } : {});
+      showLogin(req, res, STATUS_OF[err.code], { username, next, error: text.charAt(0).toUpperCase() + text.slice(1) + '.' }, err.code === 'locked' ? { 'Retry-After': '60' } : {});
     }
   }
 
@@ -289,10 +289,10 @@ export function createLoginPages(options: LoginPagesOptions): (req: IncomingMess
         policy: options.policy,
       });
     } catch (err) {
-      if (!(err instanceof ToolroomError) || (err.code !== 'forbidden' && err.code !== 'validation')) throw err;
+      if (!(err instanceof ToolroomError) || (err.code !== 'forbidden' && !LOGIN_REFUSALS.includes(err.code))) throw err;
       const label: Record<string, string> = { currentPassword: 'Current password', password: 'New password' };
       const text = err.cause.details.map((d) => `${label[d.field] ?? 'Password'}: ${d.message}`).join('; ') || err.message;
-      return again(err.cause.details[0]?.rule === 'locked' ? 429 : 400, text + '.');
+      return again(err.code === 'locked' ? 429 : 400, text + '.');
     }
     redirect(res, next);
   }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Route } from './operations';
 import { CSRF_HEADER, SESSION_COOKIE } from '../auth';
+import { ERROR_CODES } from '../../core/errors';
 
 type Json = Record<string, unknown>;
 
@@ -147,7 +148,7 @@ export function openApiDocument(routes: Route[], base: string): Json {
             status: { type: 'integer' },
             detail: { type: 'string' },
             instance: { type: 'string' },
-            code: { type: 'string', enum: ['validation', 'not_found', 'conflict', 'forbidden', 'unauthenticated', 'http', 'internal'] },
+            code: { type: 'string', enum: [...ERROR_CODES, 'http', 'internal'] },
             errors: {
               type: 'array',
               items: {

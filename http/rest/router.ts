@@ -10,12 +10,13 @@ import type { Knex } from 'knex';
 import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
 import { can, OPERATIONS } from '../../core/auth/permissions';
-import { listAuditEvents, listAuditInput } from '../../core/audit/query';
+import { listAuditInput } from '../../core/audit/query';
+import { auditExportFileName, auditExportPages } from '../../core/audit/export';
 import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../../core/audit/csv';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import { changeOwnPassword } from '../../core/accounts/service';
 import { login, logout } from '../../core/accounts/sessions';
-import { ToolroomError, validationError } from '../../core/errors';
+import { ToolroomError, isToolroomError, unauthenticated, validationError } from '../../core/errors';
 import { findCredentials } from '../../core/accounts/repository';
 import { changeOwnPasswordInput, loginInput } from '../../core/accounts/schema';
 import {
@@ -25,10 +26,8 @@ import {
   clientAddress,
   cookieValue,
   csrfTokenFor,
-  isUnauthenticated,
   SESSION_COOKIE,
   sessionCookies,
-  unauthenticated,
   type Caller,
 } from '../auth';
 import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from '../request';
@@ -144,16 +143,11 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
     input: auditFilters,
     produces: type.split(';')[0],
     run: async (ctx) => {
-      const PAGE = 500;
-      const filters = { ...(ctx.input as object) } as Record<string, unknown>;
-      // Events written during the export would shift the pages: the export ends where it began.
-      if (filters.to === undefined) filters.to = new Date().toISOString();
-      // The first page before any byte is sent: a refusal or a bad filter is still a problem+json.
-      let page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset: 0 });
-      const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+      // Its first page is read before any byte is sent: a refusal or a bad filter is still a problem+json.
+      const pages = await auditExportPages(ctx.db, ctx.actor, { ...(ctx.input as object) });
       ctx.res.writeHead(200, {
         'Content-Type': type,
-        'Content-Disposition': `attachment; filename="toolroom-audit-${stamp}.${format}"`,
+        'Content-Disposition': `attachment; filename="${auditExportFileName(format)}"`,
         'Cache-Control': 'no-store',
       });
       // A client that goes away mid-export: stop at the next write (a 'drain' would never come).
@@ -164,11 +158,9 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         done.abort();
       };
       if (format === 'csv') await write(AUDIT_CSV_COLUMNS.join(',') + '\r\n');
-      for (let offset = 0; ; ) {
-        for (const e of page.items) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
-        if (page.items.length < PAGE || ctx.res.destroyed) break;
-        offset += PAGE;
-        page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });
+      for await (const page of pages) {
+        for (const e of page) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
+        if (ctx.res.destroyed) break;
       }
       ctx.res.end();
       return STREAMED;
@@ -257,7 +249,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
       caller = await callerOf(db, req, policy);
     } catch (err) {
       // A cookie that no longer works is cleared, so the browser stops sending it.
-      if (isUnauthenticated(err) && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
+      if (isToolroomError(err) && err.code === 'unauthenticated' && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
         res.setHeader('Set-Cookie', clearedSessionCookies(options.secureCookies));
       }
       // Logging in again over a dead cookie is fine; anything else ends here (counted per address).
@@ -269,7 +261,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
     }
     if (caller) userLimiter?.take(`u:${caller.user.id}`);
     else addressLimiter?.take(`a:${address}`);
-    if (!caller && route.permission !== 'anonymous') throw unauthenticated('log in first (POST /session), or send an API token as Authorization: Bearer');
+    if (!caller && route.permission !== 'anonymous') throw unauthenticated('unauthenticated', 'log in first (POST /session), or send an API token as Authorization: Bearer');
     if (route.permission !== 'anonymous') checkCsrf(method, req.headers, caller);
     // A temporary password (set by an admin, or generated) is changed before anything else is done with it.
     if (caller?.via === 'session' && !route.path.startsWith('/session') && (await findCredentials(db, { id: caller.user.id }))?.must_change_password) {

@@ -9,6 +9,7 @@ import type {
   UserIdentityInfo,
 } from 'node-opcua';
 import { validationError } from '../../core/errors';
+import { isPressCode } from '../../core/codes';
 import { expandEnv } from '../../app/databases';
 import type { NodeDef } from './red';
 
@@ -471,7 +472,7 @@ export function pressWatchOptions(def: PressOpcuaDef, credentials: PressOpcuaCre
     problems.push({ field: 'endpoint', rule: 'opc_tcp_url', message: 'must be an OPC-UA endpoint such as opc.tcp://192.168.0.10:4840' });
   }
   const press = (def.press ?? '').trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$/.test(press)) {
+  if (!isPressCode(press)) {
     problems.push({ field: 'press', rule: 'press_code', message: 'must be the press code: letters, digits and . _ / - (at most 40)' });
   }
   const counter = (def.counter || 'MachineCycleCounter') as CycleCounter;

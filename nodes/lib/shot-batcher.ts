@@ -107,7 +107,7 @@ function ownProblems(details: FieldProblem[], entry: Entry, offset: number): Fie
 }
 
 function errorFor(err: ToolroomError, details: FieldProblem[]): ToolroomError {
-  return err.code === 'validation' ? validationError(details) : new ToolroomError(err.code, err.message, details);
+  return err.code === 'validation' ? validationError(details) : new ToolroomError(err.code, err.message, details, { retryAt: err.retryAt });
 }
 
 export class ShotBatcher {

@@ -198,8 +198,8 @@ for (const backend of backends) {
       it('answers an unknown user and a wrong password alike, and audits both without the password', async () => {
         await people();
         const t0 = new Date();
-        const unknown = await rejects(attempt('nobody', PASSWORD, t0), 'forbidden', '', 'invalid_credentials');
-        const wrong = await rejects(attempt('tina.tech', 'not the password at all', t0), 'forbidden', '', 'invalid_credentials');
+        const unknown = await rejects(attempt('nobody', PASSWORD, t0), 'unauthenticated', '', 'invalid_credentials');
+        const wrong = await rejects(attempt('tina.tech', 'not the password at all', t0), 'unauthenticated', '', 'invalid_credentials');
         assert.equal(unknown.message, wrong.message);
         assert.deepEqual(unknown.cause, wrong.cause);
         const events = await audits('login.failed');
@@ -214,7 +214,7 @@ for (const backend of backends) {
 
       it('refuses a user with no password yet like a wrong password', async () => {
         await createUser(db, admin, { username: 'lea', displayName: 'Lea', role: 'engineer' });
-        await rejects(attempt('lea', PASSWORD, new Date()), 'forbidden', '', 'invalid_credentials');
+        await rejects(attempt('lea', PASSWORD, new Date()), 'unauthenticated', '', 'invalid_credentials');
       });
 
       const badInputs: [string, Record<string, unknown>, string, string | RegExp][] = [
@@ -237,15 +237,16 @@ for (const backend of backends) {
         await people();
         const t0 = new Date();
         for (let i = 0; i < 5; i++) {
-          await rejects(attempt('tina.tech', `wrong guess number ${i}`, later(t0, i * MIN)), 'forbidden', '', 'invalid_credentials');
+          await rejects(attempt('tina.tech', `wrong guess number ${i}`, later(t0, i * MIN)), 'unauthenticated', '', 'invalid_credentials');
         }
-        const locked = await rejects(attempt('tina.tech', PASSWORD, later(t0, 5 * MIN)), 'forbidden', '', 'locked');
+        const locked = await rejects(attempt('tina.tech', PASSWORD, later(t0, 5 * MIN)), 'locked', '', 'locked');
         assert.match(locked.message, new RegExp(later(t0, 15 * MIN).toISOString()));
+        assert.equal(locked.retryAt?.toISOString(), later(t0, 15 * MIN).toISOString(), 'the lock says when it lifts as data');
         // Another address does not help: the lock is on the username.
-        await rejects(attempt('tina.tech', PASSWORD, later(t0, 6 * MIN), '10.0.0.99'), 'forbidden', '', 'locked');
+        await rejects(attempt('tina.tech', PASSWORD, later(t0, 6 * MIN), '10.0.0.99'), 'locked', '', 'locked');
         assert.equal((await audits('login.locked')).length, 2);
         // Locked attempts do not extend the lock: it lifts when the first failure leaves the window.
-        await rejects(attempt('tina.tech', PASSWORD, later(t0, 15 * MIN - 1000)), 'forbidden', '', 'locked');
+        await rejects(attempt('tina.tech', PASSWORD, later(t0, 15 * MIN - 1000)), 'locked', '', 'locked');
         const back = await attempt('tina.tech', PASSWORD, later(t0, 15 * MIN));
         assert.equal(back.user.username, 'tina.tech');
         assert.deepEqual(await outcomes(), ['failed', 'failed', 'failed', 'failed', 'failed', 'locked', 'locked', 'locked', 'succeeded']);
@@ -254,16 +255,16 @@ for (const backend of backends) {
       it('starts the count afresh after a successful login', async () => {
         await people();
         const t0 = new Date();
-        for (let i = 0; i < 4; i++) await rejects(attempt('tina.tech', `typo ${i} in it`, t0), 'forbidden', '', 'invalid_credentials');
+        for (let i = 0; i < 4; i++) await rejects(attempt('tina.tech', `typo ${i} in it`, t0), 'unauthenticated', '', 'invalid_credentials');
         await attempt('tina.tech', PASSWORD, later(t0, 1000));
-        for (let i = 0; i < 4; i++) await rejects(attempt('tina.tech', `typo ${i} in it`, later(t0, 2000)), 'forbidden', '', 'invalid_credentials');
+        for (let i = 0; i < 4; i++) await rejects(attempt('tina.tech', `typo ${i} in it`, later(t0, 2000)), 'unauthenticated', '', 'invalid_credentials');
         await attempt('tina.tech', PASSWORD, later(t0, 3000));
       });
 
       it('locks unknown usernames the same way (a lock tells nothing about who exists)', async () => {
         const t0 = new Date();
-        for (let i = 0; i < 5; i++) await rejects(attempt('ghost', `guess ${i} here`, t0), 'forbidden', '', 'invalid_credentials');
-        await rejects(attempt('ghost', 'guess 6 here', t0), 'forbidden', '', 'locked');
+        for (let i = 0; i < 5; i++) await rejects(attempt('ghost', `guess ${i} here`, t0), 'unauthenticated', '', 'invalid_credentials');
+        await rejects(attempt('ghost', 'guess 6 here', t0), 'locked', '', 'locked');
       });
 
       it('limits failures per address over all usernames (password spraying)', async () => {
@@ -271,9 +272,9 @@ for (const backend of backends) {
         const t0 = new Date();
         const policy = { maxFailuresPerAddress: 3 };
         for (const name of ['anna', 'bert', 'carl']) {
-          await rejects(login(db, { username: name, password: 'Summer2030!x', address: '10.9.9.9' }, t0, policy), 'forbidden', '', 'invalid_credentials');
+          await rejects(login(db, { username: name, password: 'Summer2030!x', address: '10.9.9.9' }, t0, policy), 'unauthenticated', '', 'invalid_credentials');
         }
-        await rejects(login(db, { username: 'tina.tech', password: PASSWORD, address: '10.9.9.9' }, t0, policy), 'forbidden', '', 'locked');
+        await rejects(login(db, { username: 'tina.tech', password: PASSWORD, address: '10.9.9.9' }, t0, policy), 'locked', '', 'locked');
         // The same user from her own tablet is fine; the address lifts after the window.
         await login(db, { username: 'tina.tech', password: PASSWORD, address: ADDRESS }, t0, policy);
         await login(db, { username: 'tina.tech', password: PASSWORD, address: '10.9.9.9' }, later(t0, 15 * MIN + 1), policy);
@@ -294,8 +295,8 @@ for (const backend of backends) {
         const tina = await people();
         await updateUser(db, admin, { id: tina.id, active: false });
         const t0 = new Date();
-        await rejects(attempt('tina.tech', 'not it, not it at all', t0), 'forbidden', '', 'invalid_credentials');
-        await rejects(attempt('tina.tech', PASSWORD, t0), 'forbidden', '', 'disabled');
+        await rejects(attempt('tina.tech', 'not it, not it at all', t0), 'unauthenticated', '', 'invalid_credentials');
+        await rejects(attempt('tina.tech', PASSWORD, t0), 'unauthenticated', '', 'disabled');
         assert.deepEqual((await audits('login.refused')).map((e) => e.after.reason), ['disabled']);
       });
 
@@ -311,9 +312,9 @@ for (const backend of backends) {
         await authenticateSession(db, token, later(t0, 29 * MIN));
         assert.equal(new Date(await seen()).toISOString(), later(t0, 29 * MIN).toISOString());
         await authenticateSession(db, token, later(t0, 58 * MIN)); // 29 minutes after the last use: still alive
-        await rejects(authenticateSession(db, token, later(t0, 88 * MIN + 1)), 'forbidden', 'token', 'expired');
+        await rejects(authenticateSession(db, token, later(t0, 88 * MIN + 1)), 'unauthenticated', 'token', 'expired');
         // Gone for good, whatever a later request's clock says.
-        await rejects(authenticateSession(db, token, later(t0, 60 * MIN)), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateSession(db, token, later(t0, 60 * MIN)), 'unauthenticated', 'token', 'revoked');
         assert.equal((await db('sessions').where('id', session.id).first()).revoked_reason, 'idle_timeout');
       });
 
@@ -322,16 +323,16 @@ for (const backend of backends) {
         const t0 = new Date();
         const { token } = await attempt('tina.tech', PASSWORD, t0);
         for (let m = 20; m < 12 * 60; m += 20) await authenticateSession(db, token, later(t0, m * MIN));
-        await rejects(authenticateSession(db, token, later(t0, 12 * 60 * MIN)), 'forbidden', 'token', 'expired');
+        await rejects(authenticateSession(db, token, later(t0, 12 * 60 * MIN)), 'unauthenticated', 'token', 'expired');
         const short = await login(db, { username: 'tina.tech', password: PASSWORD, address: ADDRESS }, t0, { sessionLifetimeMs: 60 * MIN });
         assert.equal(short.expiresAt, later(t0, 60 * MIN).toISOString());
-        await rejects(authenticateSession(db, short.token, later(t0, 10 * MIN), { idleTimeoutMs: 5 * MIN }), 'forbidden', 'token', 'expired');
+        await rejects(authenticateSession(db, short.token, later(t0, 10 * MIN), { idleTimeoutMs: 5 * MIN }), 'unauthenticated', 'token', 'expired');
       });
 
       it('refuses unknown, malformed and missing tokens', async () => {
-        await rejects(authenticateSession(db, 'A'.repeat(43)), 'forbidden', 'token', 'invalid_token');
+        await rejects(authenticateSession(db, 'A'.repeat(43)), 'unauthenticated', 'token', 'invalid_token');
         for (const bad of ['', 'short', 'x'.repeat(5000), "' OR 1=1 --", null, undefined, 42, { token: 'x' }]) {
-          await rejects(authenticateSession(db, bad), 'forbidden', 'token', 'invalid_token');
+          await rejects(authenticateSession(db, bad), 'unauthenticated', 'token', 'invalid_token');
         }
       });
 
@@ -341,7 +342,7 @@ for (const backend of backends) {
         const one = await attempt('tina.tech', PASSWORD, t0);
         const two = await attempt('tina.tech', PASSWORD, t0);
         await logout(db, one.token, later(t0, MIN));
-        await rejects(authenticateSession(db, one.token, later(t0, 2 * MIN)), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateSession(db, one.token, later(t0, 2 * MIN)), 'unauthenticated', 'token', 'revoked');
         assert.equal((await authenticateSession(db, two.token, later(t0, 2 * MIN))).user.id, tina.id);
         const [event] = await audits('session.logout');
         assert.deepEqual([event.actor_id, event.entity_id], [String(tina.id), String(one.session.id)]);
@@ -359,13 +360,13 @@ for (const backend of backends) {
         await updateUser(db, admin, { id: tina.id, displayName: 'Tina S.' });
         await authenticateSession(db, sessions[0].token, t0);
         await updateUser(db, admin, { id: tina.id, active: false });
-        for (const s of sessions) await rejects(authenticateSession(db, s.token, later(t0, MIN)), 'forbidden', 'token', 'revoked');
+        for (const s of sessions) await rejects(authenticateSession(db, s.token, later(t0, MIN)), 'unauthenticated', 'token', 'revoked');
         assert.deepEqual((await db('sessions').select('revoked_reason')).map((r) => r.revoked_reason), ['user_disabled', 'user_disabled']);
         const [event] = await audits('session.revoke_all');
         assert.deepEqual([event.entity_id, event.after.revoked], [String(tina.id), 2]);
         // Enabled again, the old sessions stay ended.
         await updateUser(db, admin, { id: tina.id, active: true });
-        await rejects(authenticateSession(db, sessions[0].token, later(t0, MIN)), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateSession(db, sessions[0].token, later(t0, MIN)), 'unauthenticated', 'token', 'revoked');
       });
 
       it('lists and revokes sessions: one\'s own, or anyone\'s for admins', async () => {
@@ -386,7 +387,7 @@ for (const backend of backends) {
         await rejects(revokeAllSessions(db, system, {}), 'validation', 'userId', 'required');
         assert.deepEqual(await tableCounts(db), before);
         assert.deepEqual(await revokeAllSessions(db, me, {}), { revoked: 2 });
-        await rejects(authenticateSession(db, s1.token), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateSession(db, s1.token), 'unauthenticated', 'token', 'revoked');
         assert.deepEqual(await listSessions(db, me, {}), []);
         assert.equal((await audits('session.revoke_all'))[0].actor_id, String(tina.id));
       });
@@ -403,13 +404,13 @@ for (const backend of backends) {
         const pinLogin = (pin: string, now: Date) => login(db, { username: 'tina.tech', pin, address: ADDRESS }, now);
         const s = await pinLogin('2580', t0);
         assert.equal(s.session.method, 'pin');
-        for (const pin of ['1357', '2468', '9753']) await rejects(pinLogin(pin, t0), 'forbidden', '', 'invalid_credentials');
-        await rejects(pinLogin('2580', later(t0, MIN)), 'forbidden', '', 'locked');
+        for (const pin of ['1357', '2468', '9753']) await rejects(pinLogin(pin, t0), 'unauthenticated', '', 'invalid_credentials');
+        await rejects(pinLogin('2580', later(t0, MIN)), 'locked', '', 'locked');
         // Three failures lock the PIN, not the password (its limit is 5).
         await attempt('tina.tech', PASSWORD, later(t0, 2 * MIN));
         await pinLogin('2580', later(t0, 3 * MIN));
         await setPin(db, admin, { userId: tina.id, pin: null });
-        await rejects(pinLogin('2580', later(t0, 4 * MIN)), 'forbidden', '', 'invalid_credentials');
+        await rejects(pinLogin('2580', later(t0, 4 * MIN)), 'unauthenticated', '', 'invalid_credentials');
         assert.deepEqual((await audits('user.pin.set')).length + (await audits('user.pin.clear')).length, 2);
         assert.doesNotMatch(JSON.stringify(await db('audit_events')), /2580|argon2/);
       });
@@ -433,8 +434,8 @@ for (const backend of backends) {
         const user = await changeOwnPassword(db, me, { currentPassword: PASSWORD, password: OTHER_PASSWORD }, { sessionId: here.session.id, now: later(t0, MIN) });
         assert.doesNotMatch(JSON.stringify(user), /argon2/);
         await authenticateSession(db, here.token, later(t0, 2 * MIN));
-        await rejects(authenticateSession(db, there.token, later(t0, 2 * MIN)), 'forbidden', 'token', 'revoked');
-        await rejects(attempt('tina.tech', PASSWORD, later(t0, 3 * MIN)), 'forbidden', '', 'invalid_credentials');
+        await rejects(authenticateSession(db, there.token, later(t0, 2 * MIN)), 'unauthenticated', 'token', 'revoked');
+        await rejects(attempt('tina.tech', PASSWORD, later(t0, 3 * MIN)), 'unauthenticated', '', 'invalid_credentials');
         const fresh = await attempt('tina.tech', OTHER_PASSWORD, later(t0, 3 * MIN));
         assert.equal(fresh.mustChangePassword, false);
         assert.equal((await audits('user.password.change'))[0].after.revokedSessions, 1);
@@ -447,8 +448,8 @@ for (const backend of backends) {
         for (let i = 0; i < 5; i++) {
           await rejects(changeOwnPassword(db, me, { currentPassword: `guess ${i} guess`, password: OTHER_PASSWORD }, { now: t0 }), 'validation', 'currentPassword', 'wrong_password');
         }
-        await rejects(changeOwnPassword(db, me, { currentPassword: PASSWORD, password: OTHER_PASSWORD }, { now: t0 }), 'forbidden', 'currentPassword', 'locked');
-        await rejects(attempt('tina.tech', PASSWORD, t0), 'forbidden', '', 'locked');
+        await rejects(changeOwnPassword(db, me, { currentPassword: PASSWORD, password: OTHER_PASSWORD }, { now: t0 }), 'locked', 'currentPassword', 'locked');
+        await rejects(attempt('tina.tech', PASSWORD, t0), 'locked', '', 'locked');
       });
 
       it('an admin reset ends every session of the user', async () => {
@@ -456,7 +457,7 @@ for (const backend of backends) {
         const t0 = new Date();
         const s = await attempt('tina.tech', PASSWORD, t0);
         await setPassword(db, admin, { userId: tina.id, password: OTHER_PASSWORD });
-        await rejects(authenticateSession(db, s.token, later(t0, MIN)), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateSession(db, s.token, later(t0, MIN)), 'unauthenticated', 'token', 'revoked');
         assert.equal((await db('sessions').first()).revoked_reason, 'password_reset');
         assert.equal((await attempt('tina.tech', OTHER_PASSWORD, later(t0, MIN))).mustChangePassword, true);
       });
@@ -480,7 +481,7 @@ for (const backend of backends) {
         await authenticateApiToken(db, secret, later(t0, MIN + 10_000));
         assert.equal(new Date((await db('api_tokens').first()).last_used_at).toISOString(), later(t0, MIN).toISOString());
         for (const bad of [secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), secret.slice(9), 'toolroom_', '', null]) {
-          await rejects(authenticateApiToken(db, bad), 'forbidden', 'token', 'invalid_token');
+          await rejects(authenticateApiToken(db, bad), 'unauthenticated', 'token', 'invalid_token');
         }
         assert.doesNotMatch(JSON.stringify((await listApiTokens(db, me, {})).items), /token_hash|argon2/);
       });
@@ -491,7 +492,7 @@ for (const backend of backends) {
         const { token, secret } = await createApiToken(db, me, { name: 'ERP' });
         const revoked = await revokeApiToken(db, me, { id: token.id });
         assert.equal(revoked.revokedBy, String(tina.id));
-        await rejects(authenticateApiToken(db, secret), 'forbidden', 'token', 'revoked');
+        await rejects(authenticateApiToken(db, secret), 'unauthenticated', 'token', 'revoked');
         const before = await tableCounts(db);
         assert.deepEqual(await revokeApiToken(db, admin, { id: token.id }), revoked);
         assert.deepEqual(await tableCounts(db), before);
@@ -506,10 +507,10 @@ for (const backend of backends) {
         await rejects(createApiToken(db, admin, { userId: tina.id, name: 'old', expiresAt: later(t0, -MIN).toISOString() }, t0), 'validation', 'expiresAt', 'in_future');
         const { secret } = await createApiToken(db, admin, { userId: tina.id, name: 'MES', expiresAt: later(t0, 60 * MIN).toISOString() }, t0);
         await authenticateApiToken(db, secret, later(t0, 59 * MIN));
-        await rejects(authenticateApiToken(db, secret, later(t0, 60 * MIN)), 'forbidden', 'token', 'expired');
+        await rejects(authenticateApiToken(db, secret, later(t0, 60 * MIN)), 'unauthenticated', 'token', 'expired');
         const lasting = await createApiToken(db, admin, { userId: tina.id, name: 'ERP' }, t0);
         await updateUser(db, admin, { id: tina.id, active: false });
-        await rejects(authenticateApiToken(db, lasting.secret, t0), 'forbidden', 'token', 'disabled');
+        await rejects(authenticateApiToken(db, lasting.secret, t0), 'unauthenticated', 'token', 'disabled');
         await rejects(createApiToken(db, admin, { userId: tina.id, name: 'new' }), 'conflict', 'userId', 'active');
       });
 
@@ -586,7 +587,7 @@ for (const backend of backends) {
       await setPin(db, admin, { userId: tina.id, pin: '80417' });
       const s = await attempt('tina.tech', PASSWORD, new Date());
       const { secret } = await createApiToken(db, actorFor(tina), { name: 'MES' });
-      await rejects(attempt('tina.tech', 'a wrong one to be logged', new Date()), 'forbidden');
+      await rejects(attempt('tina.tech', 'a wrong one to be logged', new Date()), 'unauthenticated');
       const { rows } = await db.raw<{ rows: { tablename: string }[] }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'knex_%'",
       );

@@ -477,6 +477,7 @@ describe(`REST API session policy and lockout (${backend.name})`, function () {
     const locked = await new Client(api.url).login(u.username);
     assert.equal(locked.status, 429);
     assert.equal(locked.json.errors[0].rule, 'locked');
+    assert.equal(locked.json.code, 'locked', "core's code, from which the status comes");
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
   });
 

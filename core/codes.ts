@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * The codes people read off things in the plant: a tool's asset number (printed on its QR label)
+ * and a press code (painted on the machine). Both are letters, digits and . _ / -, starting with
+ * a letter or digit, at most 40 characters, and stored upper case: labels, scanners and tablets
+ * disagree on case, and one spelling keeps the unique rules honest.
+ */
+const PLANT_CODE = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const PLANT_CODE_MAX = 40;
+
+function plantCode() {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(PLANT_CODE_MAX)
+    .regex(PLANT_CODE, 'letters, digits and . _ / - only, starting with a letter or digit')
+    .transform((v) => v.toUpperCase());
+}
+
+/** A tool's asset number as printed on its label. */
+export const assetNumber = plantCode();
+
+/** A press code as painted on the machine. */
+export const pressCode = plantCode();
+
+/** Whether text (trimmed) is a press code, e.g. in a node's settings before anything is looked up. */
+export function isPressCode(text: string): boolean {
+  return pressCode.safeParse(text).success;
+}

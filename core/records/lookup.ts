@@ -1,0 +1,12 @@
+import { notFound } from '../errors';
+
+/** How a get names its record: by `id`, or by its code in the plant's words (asset number, press code, username). */
+export type RecordKey<F extends string> = { id: number } | { [K in F]: string };
+
+/** The record a get looked up by id or by code, or `not_found` naming the field the caller gave. */
+export function foundByKey<T, F extends string>(record: T | undefined, entity: string, key: RecordKey<F>): T {
+  if (record !== undefined) return record;
+  if ('id' in key) throw notFound(entity, key.id);
+  const [field, code] = Object.entries(key)[0] as [string, string];
+  throw notFound(entity, code, field);
+}
