@@ -37,6 +37,7 @@ import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
 import { acquireDatabase, targetFromEnv } from './databases';
 import { describeTarget } from '../nodes/lib/config';
+import { finalErrorHandler, securityHeaders } from '../http/hardening';
 import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './simulator';
 
 const root = path.resolve(__dirname, '../..');
@@ -52,6 +53,8 @@ export interface StartOptions {
   auth: boolean;
   /** HTTPS with this certificate and key (PEM files), or plain HTTP. */
   tls: { cert: string; key: string } | null;
+  /** Strict-Transport-Security over HTTPS (TOOLROOM_HSTS=off turns it off, e.g. behind a proxy that sets its own). */
+  hsts: boolean;
 }
 
 /** A setting the start cannot work with: reported as its sentence, without a stack. */
@@ -83,6 +86,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOption
   const key = env.TOOLROOM_TLS_KEY || '';
   if (cert && !key) throw new StartError('start: TOOLROOM_TLS_KEY is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
   if (key && !cert) throw new StartError('start: TOOLROOM_TLS_CERT is not set: HTTPS needs TOOLROOM_TLS_CERT and TOOLROOM_TLS_KEY (or neither)');
+  const hsts = (env.TOOLROOM_HSTS ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(hsts)) throw new StartError(`start: TOOLROOM_HSTS must be on or off, not ${env.TOOLROOM_HSTS}`);
   return {
     port,
     // Beyond this machine only with login on (above).
@@ -92,6 +97,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): StartOption
     simulate: argv.includes('--simulate') || yes(env.TOOLROOM_SIMULATOR),
     auth,
     tls: cert ? { cert: path.resolve(cert), key: path.resolve(key) } : null,
+    hsts: Boolean(cert) && hsts === 'on',
   };
 }
 
@@ -174,6 +180,7 @@ export function applicationFlows(...dirs: string[]): object[] {
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
+type ErrorHandler = (err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
 
 interface NodeRed {
   init(server: http.Server, settings: object): void;
@@ -185,6 +192,8 @@ interface NodeRed {
 }
 
 async function main(): Promise<void> {
+  // Express and Node-RED show error stacks to callers unless told they run in production.
+  process.env.NODE_ENV ??= 'production';
   const options = optionsFrom(process.argv.slice(2), process.env);
   // Read before anything starts: a bad simulator setting stops the start, not the demo halfway.
   const simulation: DemoSimulatorOptions | null = options.simulate ? demoSimulatorOptions(process.env, options.dataDir) : null;
@@ -233,7 +242,7 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as NodeRed;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const express = require('express') as () => http.RequestListener & { use(path: string, handler: Handler): void };
+  const express = require('express') as () => http.RequestListener & { use(...handlers: [string, Handler] | [ErrorHandler]): void };
   const app = express();
   const server = tls ? https.createServer(tls, app) : http.createServer(app);
   const policy = accessPolicyFromEnv();
@@ -266,6 +275,8 @@ async function main(): Promise<void> {
     ...authSettings,
   };
   RED.init(server, settings);
+  const hardening = { apiBase: API_BASE, dashboardBase: '/dashboard', hsts: options.hsts };
+  app.use('/', securityHeaders(hardening));
   // The REST API asks every caller for a session or token itself, login pages or not.
   app.use(API_BASE, createApi({ database, policy, secureCookies }));
   if (options.auth) {
@@ -274,6 +285,7 @@ async function main(): Promise<void> {
   }
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
+  app.use(finalErrorHandler(hardening));
   await RED.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

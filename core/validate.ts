@@ -2,17 +2,20 @@ import { z } from 'zod';
 import { fromZod, validationError } from './errors';
 
 /**
- * Where the input holds a U+0000 (in a string or a key), which PostgreSQL text cannot store:
- * refused for every schema here, naming the field, rather than as a driver error later.
+ * Text PostgreSQL cannot store as it was sent: a U+0000 (in a string or a key), or a lone UTF-16
+ * surrogate (half of a character; the driver would store U+FFFD in its place). Refused for every
+ * schema here, naming the field, rather than stored altered or failing in the driver later.
  */
-function nulProblems(input: unknown, path: string[] = [], out: { field: string; rule: string; message: string }[] = []) {
+function textProblems(input: unknown, path: string[] = [], out: { field: string; rule: string; message: string }[] = []) {
   if (out.length >= 10) return out;
   if (typeof input === 'string') {
     if (input.includes('\u0000')) out.push({ field: path.join('.'), rule: 'no_nul', message: 'must not contain the NUL character' });
+    else if (!input.isWellFormed()) out.push({ field: path.join('.'), rule: 'unicode', message: 'must be well-formed Unicode text (it holds half a character)' });
   } else if (typeof input === 'object' && input !== null && !(input instanceof Date) && path.length < 32) {
     for (const [key, value] of Object.entries(input)) {
       if (key.includes('\u0000')) out.push({ field: [...path, key.replaceAll('\u0000', '\\0')].join('.'), rule: 'no_nul', message: 'the key must not contain the NUL character' });
-      else nulProblems(value, [...path, key], out);
+      else if (!key.isWellFormed()) out.push({ field: [...path, key.toWellFormed()].join('.'), rule: 'unicode', message: 'the key must be well-formed Unicode text' });
+      else textProblems(value, [...path, key], out);
     }
   }
   return out;
@@ -35,8 +38,8 @@ export function oneOf<K extends string>(fields: readonly K[], required = true) {
 
 /** Parse input with a schema or throw a validation error naming every field and rule. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const nul = nulProblems(input);
-  if (nul.length) throw validationError(nul);
+  const problems = textProblems(input);
+  if (problems.length) throw validationError(problems);
   const result = schema.safeParse(input === undefined ? {} : input);
   if (!result.success) throw fromZod(result.error);
   return result.data;

@@ -7,6 +7,7 @@ import { validationError } from '../core/errors';
 import { HttpProblem } from './problem';
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function isJsonType(contentType: string | undefined): boolean {
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -46,7 +47,13 @@ export async function readJsonBody(req: IncomingMessage & { body?: unknown; _bod
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    // Fatal: invalid UTF-8 is refused, not stored as U+FFFD in the bytes' place.
+    text = UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    throw validationError([{ field: '', rule: 'utf8', message: 'the body is not valid UTF-8' }]);
+  }
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);

@@ -8,10 +8,21 @@ export interface AccessPolicy {
   touchIntervalMs: number;
   /** Failures count within this sliding window; a lock lifts when enough of them leave it. */
   lockoutWindowMs: number;
-  /** Failed attempts for one username (since its last success) that lock password login. */
+  /**
+   * Failed attempts for one username from one address (since the username's last success) that lock
+   * that username on that address: the guesser is stopped, the user at another terminal is not.
+   */
   maxFailuresPerUser: number;
   /** The same for PIN login: a 4-digit PIN has only 10,000 values, so fewer tries. */
   maxPinFailuresPerUser: number;
+  /**
+   * Failed attempts for one username from all addresses together that lock it everywhere (a guess
+   * spread over many addresses). Softer, so that one address cannot lock anyone out; reaching it is
+   * audited as `security.account_attacked` for the admins.
+   */
+  maxFailuresPerUserEverywhere: number;
+  /** The same for PIN login, whose secret is weak: kept low. */
+  maxPinFailuresPerUserEverywhere: number;
   /** Failed attempts from one address, over all usernames (password spraying). */
   maxFailuresPerAddress: number;
 }
@@ -23,6 +34,8 @@ export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
   lockoutWindowMs: 15 * 60_000,
   maxFailuresPerUser: 5,
   maxPinFailuresPerUser: 3,
+  maxFailuresPerUserEverywhere: 30,
+  maxPinFailuresPerUserEverywhere: 10,
   maxFailuresPerAddress: 20,
 };
 

@@ -38,6 +38,7 @@ export function passwordProblems(password: string, username: string, field = 'pa
   if (password.length > PASSWORD_MAX * 4) return problem('too_long', `must be at most ${PASSWORD_MAX} characters`);
   const normalized = normalizeSecret(password);
   const length = [...normalized].length;
+  if (normalized.trim() === '') return problem('blank', 'must not be only spaces');
   if (length < PASSWORD_MIN) return problem('too_short', `must be at least ${PASSWORD_MIN} characters`);
   if (length > PASSWORD_MAX) return problem('too_long', `must be at most ${PASSWORD_MAX} characters`);
   const lower = normalized.toLowerCase();

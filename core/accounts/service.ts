@@ -9,10 +9,11 @@ import { DEFAULT_EDITOR_ACCESS, type User } from '../users/schema';
 import { parse } from '../validate';
 import { beginAttempt, finishAttempt } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
-import { findCredentials, revokeUserSessions } from './repository';
+import { findCredentials } from './repository';
+import { revokeUserAccess } from './revoke';
 import { changeOwnPasswordInput, ensureAdminInput, setPasswordInput, setPinInput } from './schema';
 import { ownUserId } from './sessions';
-import { checkPassword, checkPin, generatePassword, hashSecret, passwordProblems, verifySecret } from './secrets';
+import { checkPassword, checkPin, generatePassword, hashSecret, normalizeSecret, passwordProblems, verifySecret } from './secrets';
 
 /**
  * An admin sets (resets) a user's password. It is temporary unless `mustChange: false`; every
@@ -31,12 +32,12 @@ export async function setPassword(db: Knex, actor: Actor, input: unknown, now = 
       must_change_password: v.mustChange,
       updated_at: now,
     });
-    const revokedSessions = await revokeUserSessions(trx, v.userId, 'password_reset', now);
+    const revoked = await revokeUserAccess(trx, v.userId, 'password_reset', actor.id, now);
     await recordAudit(trx, actor, {
       action: 'user.password.set',
       entity: 'user',
       entityId: v.userId,
-      after: { username: target.username, mustChange: v.mustChange, revokedSessions },
+      after: { username: target.username, mustChange: v.mustChange, ...revoked },
     });
     return (await findUser(trx, { id: v.userId }))!;
   });
@@ -75,6 +76,9 @@ export async function changeOwnPassword(
   const userId = ownUserId(actor);
   if (userId === undefined) throw forbidden('only a logged-in user has a password to change');
   const v = parse(changeOwnPasswordInput, input);
+  if (normalizeSecret(v.password) === normalizeSecret(v.currentPassword)) {
+    throw validationError([{ field: 'password', rule: 'same_as_current', message: 'must differ from the current password' }]);
+  }
   const now = context.now ?? new Date();
   const me = await findCredentials(db, { id: userId });
   if (!me?.active) throw forbidden('no active user behind this actor');
@@ -105,8 +109,8 @@ export async function changeOwnPassword(
       updated_at: now,
     });
     await finishAttempt(trx, attempt.id, 'succeeded', userId);
-    const revokedSessions = await revokeUserSessions(trx, userId, 'password_changed', now, context.sessionId);
-    await audit(trx, 'user.password.change', { revokedSessions, attemptId: attempt.id });
+    const revoked = await revokeUserAccess(trx, userId, 'password_changed', actor.id, now, context.sessionId);
+    await audit(trx, 'user.password.change', { ...revoked, attemptId: attempt.id });
     return (await findUser(trx, { id: userId }))!;
   });
 }

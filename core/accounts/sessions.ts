@@ -7,7 +7,7 @@ import { locked, notFound, unauthenticated, validationError } from '../errors';
 import { findUser } from '../users/repository';
 import type { User } from '../users/schema';
 import { parse } from '../validate';
-import { beginAttempt, finishAttempt, pruneAttempts } from './attempts';
+import { beginAttempt, finishAttempt, pruneAttempts, type LockScope } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
 import { findCredentials, findSession, revokeUserSessions, sessionQuery, toSession, type SessionRow } from './repository';
 import { loginInput, userSessionsInput, type LoginResult, type Session } from './schema';
@@ -46,6 +46,49 @@ const loginService = systemActor('login');
 const INVALID = 'unknown username or wrong password';
 
 /**
+ * A locked attempt costs no hash, so it must not cost an audit event either (else anyone could
+ * flood the trail): the first one of a lock (per username and address) is audited, later ones are
+ * only counted in login_attempts and reported as `lockedAttempts` with the next successful login.
+ * A lock on the username everywhere (guesses from many addresses) is also audited once as
+ * `security.account_attacked`, the admins' notice.
+ */
+async function concludeLocked(
+  db: Knex,
+  attempt: { id: number; lockedUntil: Date | null; lockedBy: LockScope | null },
+  event: { username: string; address: string; method: string; userAgent: string | null },
+  now: Date,
+  policy: AccessPolicy,
+): Promise<void> {
+  const lockStart = new Date(attempt.lockedUntil!.getTime() - policy.lockoutWindowMs);
+  await inTransaction(db, async (trx) => {
+    await finishAttempt(trx, attempt.id, 'locked', null);
+    // The same lock: the username and address, the username anywhere, or the address for any username.
+    const scope = attempt.lockedBy === 'address' ? { address: event.address } : attempt.lockedBy === 'username' ? { username: event.username } : { username: event.username, address: event.address };
+    const earlier = await trx('login_attempts')
+      .where({ ...scope, outcome: 'locked' })
+      .where('at', '>=', lockStart)
+      .where('at', '<=', now)
+      .whereNot('id', attempt.id)
+      .first('id');
+    if (earlier) return;
+    await recordAudit(trx, loginService, {
+      action: 'login.locked',
+      entity: 'login_attempt',
+      entityId: attempt.id,
+      after: { ...event, userId: null, reason: 'too_many_failures', lockedBy: attempt.lockedBy, lockedUntil: attempt.lockedUntil!.toISOString() },
+    });
+    if (attempt.lockedBy === 'username') {
+      await recordAudit(trx, loginService, {
+        action: 'security.account_attacked',
+        entity: 'user',
+        entityId: event.username,
+        after: { username: event.username, lockedUntil: attempt.lockedUntil!.toISOString(), lastAddress: event.address },
+      });
+    }
+  });
+}
+
+/**
  * Log in with username and password (or PIN): a new session whose random token the caller keeps
  * (as an HttpOnly cookie); only its SHA-256 is stored. Every attempt is audited, never the secret.
  * Unknown user, wrong secret and no secret set give one answer in one time; too many failures for
@@ -72,7 +115,7 @@ export async function login(db: Knex, input: unknown, now = new Date(), policy?:
     });
 
   if (attempt.lockedUntil) {
-    await conclude('locked', null, 'too_many_failures');
+    await concludeLocked(db, attempt, event, now, p);
     throw locked(attempt.lockedUntil);
   }
   const creds = await findCredentials(db, { username: v.username });
@@ -103,11 +146,17 @@ export async function login(db: Knex, input: unknown, now = new Date(), policy?:
     const session = (await findSession(trx, { id: Number(id) }))!;
     const user = (await findUser(trx, { id: creds.id }))!;
     await finishAttempt(trx, attempt.id, 'succeeded', creds.id);
+    // Locked attempts since the username's last success were counted, not each audited: say how many.
+    const previous = await trx('login_attempts').where({ username: v.username, outcome: 'succeeded' }).whereNot('id', attempt.id).max({ id: 'id' }).first();
+    const locked = await trx('login_attempts')
+      .where({ username: v.username, outcome: 'locked' })
+      .where('id', '>', Number(previous?.id ?? 0))
+      .count<{ n: string }[]>({ n: '*' });
     await recordAudit(trx, actorOf(user, 'login'), {
       action: 'login.succeeded',
       entity: 'login_attempt',
       entityId: attempt.id,
-      after: { ...event, userId: user.id, sessionId: session.id, expiresAt: session.expiresAt },
+      after: { ...event, userId: user.id, sessionId: session.id, expiresAt: session.expiresAt, lockedAttempts: Number(locked[0].n) },
     });
     await pruneAttempts(trx, now);
     return { token, user, session, expiresAt: session.expiresAt, mustChangePassword: creds.must_change_password };

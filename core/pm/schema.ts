@@ -81,7 +81,14 @@ export const recordPmInput = z
     notes: optionalText(4000),
     inspectionId: id.nullish().transform((v) => v ?? null),
   })
-  .strict();
+  .strict()
+  // A PM record says what was done (who and when are the actor and performedAt): a note, or the
+  // inspection against the plan's checklist it was done with. An empty record proves nothing.
+  .refine((v) => v.notes !== null || v.inspectionId !== null, {
+    path: ['notes'],
+    message: 'say what was done: a note, or the inspection (checklist) the PM was done with',
+    params: { rule: 'required' },
+  });
 export type RecordPmInput = z.input<typeof recordPmInput>;
 
 export const pmTransitionsInput = z

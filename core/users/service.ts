@@ -10,7 +10,7 @@ import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
 import { containsPattern, fetchPage } from '../db/page';
-import { revokeUserSessions } from '../accounts/repository';
+import { revokeUserAccess } from '../accounts/revoke';
 
 /** Create a user; editor access follows the role unless given. The password is set with setPassword (core/accounts). */
 export async function createUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
@@ -72,8 +72,10 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
     await recordAudit(trx, actor, { action: 'user.update', entity: 'user', entityId: v.id, before, after });
     // Disabling a user ends their sessions with the same commit: no request gets through after it.
     if (before.active && !active) {
-      const revoked = await revokeUserSessions(trx, v.id, 'user_disabled', new Date());
-      if (revoked) await recordAudit(trx, actor, { action: 'session.revoke_all', entity: 'user', entityId: v.id, after: { revoked } });
+      const { revokedSessions, revokedTokens } = await revokeUserAccess(trx, v.id, 'user_disabled', actor.id, new Date());
+      if (revokedSessions || revokedTokens) {
+        await recordAudit(trx, actor, { action: 'session.revoke_all', entity: 'user', entityId: v.id, after: { revoked: revokedSessions, revokedTokens } });
+      }
     }
     return after;
   });

@@ -109,6 +109,18 @@ export function clientUser(user: Pick<User, 'id' | 'username' | 'role' | 'displa
   return { id: String(user.id), username: user.username, role: user.role, displayName: user.displayName };
 }
 
+/** Dashboard 2's `/_debug/...` routes, in whatever case or percent-encoding a request spells them. */
+export function isDebugPath(url: string): boolean {
+  const pathname = url.split('?')[0];
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape is no route of Dashboard 2's; the raw form is checked below.
+  }
+  return [pathname, decoded].some((p) => /\/_debug(\/|$)/i.test(p));
+}
+
 export function createDashboardAuth(options: DashboardAuthOptions): DashboardAuth {
   const interval = options.checkIntervalMs ?? 5000;
   const dashboardPath = options.dashboardPath ?? '/dashboard';
@@ -252,7 +264,8 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
   const middleware: DashboardAuth['middleware'] = (req, res, next) => {
     const original = req.originalUrl ?? req.url ?? dashboardPath;
     // Dashboard 2's debug endpoints hand out any widget's last message (other users' included).
-    if (/\/_debug\//.test(original)) {
+    // Matched as Express routes them: any letter case (Express is case-insensitive), encoded or not.
+    if (isDebugPath(original)) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       return res.end('Not found');
     }

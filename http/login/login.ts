@@ -19,7 +19,8 @@ import { findCredentials } from '../../core/accounts/repository';
 import { ToolroomError, type ErrorCode } from '../../core/errors';
 import { callerOf, clearedSessionCookies, clientAddress, cookieValue, csrfTokenFor, SESSION_COOKIE, sessionCookies, type Caller } from '../auth';
 import type { ApiOptions } from '../rest/router';
-import { sendProblem, STATUS_OF } from '../problem';
+import { HttpProblem, sendProblem, STATUS_OF } from '../problem';
+import { RateLimiter } from '../request';
 import { asset, cspHash } from '../assets';
 
 export const LOGIN_BASE = '/toolroom';
@@ -55,6 +56,8 @@ export function safeNext(value: unknown, fallback = DEFAULT_NEXT): string {
   }
   if (url.origin !== 'http://toolroom.invalid') return fallback;
   const out = url.pathname + url.search + url.hash;
+  // What is returned is what the browser follows: '/.//evil' normalises to '//evil' (another host).
+  if (out.startsWith('//') || out.startsWith('/\\')) return fallback;
   if ([LOGIN_PATH, PASSWORD_PATH, LOGOUT_PATH].some((p) => url.pathname === p || url.pathname.startsWith(`${p}/`))) return fallback;
   return out;
 }
@@ -199,6 +202,17 @@ const refusalText = (err: ToolroomError) => err.cause.details[0]?.message || err
 /** The login pages' request handler (mount at /toolroom). */
 export function createLoginPages(options: LoginPagesOptions): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const secure = options.secureCookies;
+  // The forms cost a 70 ms hash and an audit event each: a browser needs a handful a minute, a flood is cut here.
+  const formLimiter = options.rateLimit === false ? null : new RateLimiter(30, 1);
+  const overLimit = (req: IncomingMessage): HttpProblem | null => {
+    try {
+      formLimiter?.take(clientAddress(req));
+      return null;
+    } catch (err) {
+      if (err instanceof HttpProblem) return err;
+      throw err;
+    }
+  };
 
   async function currentCaller(req: IncomingMessage): Promise<Caller | null> {
     try {
@@ -229,6 +243,11 @@ export function createLoginPages(options: LoginPagesOptions): (req: IncomingMess
   }
 
   async function postLogin(req: IncomingMessage, res: ServerResponse) {
+    const limited = overLimit(req);
+    if (limited) {
+      req.resume();
+      return showLogin(req, res, 429, { next: DEFAULT_NEXT, error: `Too many attempts from this device: ${limited.message.replace(/^too many requests: /, '')}.` }, limited.headers);
+    }
     const form = await readForm(req);
     if (!form) return showLogin(req, res, 400, { next: DEFAULT_NEXT, error: 'The form could not be read: send it again.' });
     const username = (form.get('username') ?? '').slice(0, 100);
@@ -271,6 +290,12 @@ export function createLoginPages(options: LoginPagesOptions): (req: IncomingMess
   }
 
   async function postPassword(req: IncomingMessage, res: ServerResponse) {
+    const limited = overLimit(req);
+    if (limited) {
+      req.resume();
+      res.setHeader('Retry-After', limited.headers['Retry-After']);
+      return sendHtml(res, 429, page('Choose a new password', message(`Too many attempts from this device: ${limited.message.replace(/^too many requests: /, '')}.`)));
+    }
     const form = await readForm(req);
     const caller = await currentCaller(req);
     if (!caller) return redirect(res, LOGIN_PATH);

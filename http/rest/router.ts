@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { can, OPERATIONS } from '../../core/auth/permissions';
 import { listAuditInput } from '../../core/audit/query';
 import { auditExportFileName, auditExportPages } from '../../core/audit/export';
+import { RefusalAudit } from '../../core/audit/refusals';
 import { AUDIT_CSV_COLUMNS, auditCsvRow } from '../../core/audit/csv';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import { changeOwnPassword } from '../../core/accounts/service';
@@ -49,6 +50,8 @@ export interface ApiOptions {
    * `perSecond`. Default 300 and 50/s for users, 60 and 5/s per address; false turns it off.
    */
   rateLimit?: false | { user?: { burst: number; perSecond: number }; address?: { burst: number; perSecond: number } };
+  /** Where refused requests are audited (one per app; default: a new one over `database`). */
+  refusals?: RefusalAudit;
 }
 
 /** The login body as a client sends it (core's loginInput also takes the address, which comes from the socket). */
@@ -200,7 +203,9 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
   let openapi: string | undefined;
   const openapiJson = () => (openapi ??= JSON.stringify(openApiDocument(apiRoutes(), API_BASE)));
 
-  async function handle(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): Promise<void> {
+  const refusals = options.refusals ?? new RefusalAudit(options.database);
+
+  async function handle(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, seen: { caller?: Caller | null }): Promise<void> {
     // Appended, not resolved: a url like //host/x must stay a path, never become a host.
     const url = new URL(`http://api.invalid${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? ''}`);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
@@ -247,6 +252,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
     let caller: Caller | null;
     try {
       caller = await callerOf(db, req, policy);
+      seen.caller = caller;
     } catch (err) {
       // A cookie that no longer works is cleared, so the browser stops sending it.
       if (isToolroomError(err) && err.code === 'unauthenticated' && !req.headers.authorization && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) {
@@ -301,9 +307,33 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
   }
 
   return (req, res) => {
-    const instance = `${API_BASE}${(req.url ?? '').split('?')[0]}`;
-    handle(req, res).catch((err) => sendProblem(res, err, instance));
+    const path = (req.url ?? '').split('?')[0];
+    const instance = `${API_BASE}${path}`;
+    const seen: { caller?: Caller | null } = {};
+    handle(req, res, seen).catch(async (err) => {
+      const rule = refusedFor(err, req.method ?? 'GET', path);
+      if (rule) {
+        await refusals
+          .note({ actor: seen.caller?.actor ?? null, address: clientAddress(req), rule, method: req.method ?? 'GET', path: instance })
+          .catch((auditErr: unknown) => console.error(`Toolroom: a refused request could not be audited: ${(auditErr as Error).message}`));
+      }
+      sendProblem(res, err, instance);
+    });
   };
+}
+
+/**
+ * The rule a request was refused by, when the refusal is about who sent it (audited), else null:
+ * the role may not, no or a wrong CSRF token, a credential that is invalid, expired, revoked or
+ * disabled. A request with no credential at all, and the login route (core audits every login
+ * attempt itself), are not.
+ */
+function refusedFor(err: unknown, method: string, path: string): string | null {
+  if (!isToolroomError(err) || (method === 'POST' && path === '/session')) return null;
+  const rule = err.cause.details[0]?.rule ?? '';
+  if (err.code === 'forbidden') return rule || 'permission';
+  if (err.code === 'unauthenticated' && rule !== 'unauthenticated') return rule;
+  return null;
 }
 
 export type { Method };

@@ -348,7 +348,7 @@ describe('the start command: HTTPS, first admin, bind rules', function () {
     const dir = tempDir();
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
     const ca = fs.readFileSync(cert);
     const dataDir = path.join(dir, 'data');
     const env = { PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '', TOOLROOM_TLS_CERT: cert, TOOLROOM_TLS_KEY: key, TOOLROOM_ADMIN_PASSWORD: '' };
@@ -366,6 +366,10 @@ describe('the start command: HTTPS, first admin, bind rules', function () {
     assert.equal(res.status, 303, res.body);
     assert.equal(res.headers.location, `/toolroom/password?next=${encodeURIComponent('/dashboard/tools')}`, 'a generated password must be changed first');
     for (const c of res.headers['set-cookie']!.filter((c) => c.startsWith('toolroom_'))) assert.match(c, /; Secure/, c);
+    // Over TLS browsers are told to keep to HTTPS (issue 15, finding 6), on the editor and the dashboard alike.
+    for (const p of ['/', '/dashboard/', '/toolroom/login']) {
+      assert.equal((await request(`${first.base}${p}`, { ca })).headers['strict-transport-security'], 'max-age=31536000', p);
+    }
     assert.equal((await request(`${first.base}/dashboard/tools`, { jar, ca })).headers.location, `/toolroom/password?next=${encodeURIComponent('/dashboard/tools')}`);
     assert.equal((await editorToken(first.base, 'admin', generated, ca)).status, 403, 'not even the editor before the change');
     const form = await request(`${first.base}/toolroom/password?next=%2Fdashboard%2Ftools`, { jar, ca });

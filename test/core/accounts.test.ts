@@ -81,6 +81,8 @@ describe('password and PIN rules', () => {
     assert.equal(DEFAULT_ACCESS_POLICY.sessionLifetimeMs, 12 * 60 * MIN);
     assert.equal(DEFAULT_ACCESS_POLICY.maxFailuresPerUser, 5);
     assert.equal(DEFAULT_ACCESS_POLICY.maxPinFailuresPerUser, 3);
+    assert.equal(DEFAULT_ACCESS_POLICY.maxFailuresPerUserEverywhere, 30);
+    assert.equal(DEFAULT_ACCESS_POLICY.maxPinFailuresPerUserEverywhere, 10);
     assert.equal(DEFAULT_ACCESS_POLICY.maxFailuresPerAddress, 20);
     assert.equal(DEFAULT_ACCESS_POLICY.lockoutWindowMs, 15 * MIN);
     const p = accessPolicyFromEnv({ TOOLROOM_SESSION_IDLE_MINUTES: '10', TOOLROOM_SESSION_LIFETIME_HOURS: '8' });
@@ -233,7 +235,7 @@ for (const backend of backends) {
         });
       }
 
-      it('locks a username after 5 failures in 15 minutes, even for the right password, until the window passes', async () => {
+      it('locks a username on the address it was guessed from after 5 failures in 15 minutes, even for the right password, until the window passes', async () => {
         await people();
         const t0 = new Date();
         for (let i = 0; i < 5; i++) {
@@ -242,14 +244,38 @@ for (const backend of backends) {
         const locked = await rejects(attempt('tina.tech', PASSWORD, later(t0, 5 * MIN)), 'locked', '', 'locked');
         assert.match(locked.message, new RegExp(later(t0, 15 * MIN).toISOString()));
         assert.equal(locked.retryAt?.toISOString(), later(t0, 15 * MIN).toISOString(), 'the lock says when it lifts as data');
-        // Another address does not help: the lock is on the username.
-        await rejects(attempt('tina.tech', PASSWORD, later(t0, 6 * MIN), '10.0.0.99'), 'locked', '', 'locked');
-        assert.equal((await audits('login.locked')).length, 2);
+        await rejects(attempt('tina.tech', PASSWORD, later(t0, 5.5 * MIN)), 'locked', '', 'locked');
+        // Security finding 5: whoever guesses cannot lock the user out of her own terminal.
+        const elsewhere = await attempt('tina.tech', PASSWORD, later(t0, 6 * MIN), '10.0.0.99');
+        assert.equal(elsewhere.user.username, 'tina.tech');
+        // Her success elsewhere gives the guessing address no new tries.
+        await rejects(attempt('tina.tech', PASSWORD, later(t0, 7 * MIN)), 'locked', '', 'locked');
         // Locked attempts do not extend the lock: it lifts when the first failure leaves the window.
         await rejects(attempt('tina.tech', PASSWORD, later(t0, 15 * MIN - 1000)), 'locked', '', 'locked');
         const back = await attempt('tina.tech', PASSWORD, later(t0, 15 * MIN));
         assert.equal(back.user.username, 'tina.tech');
-        assert.deepEqual(await outcomes(), ['failed', 'failed', 'failed', 'failed', 'failed', 'locked', 'locked', 'locked', 'succeeded']);
+        assert.deepEqual(await outcomes(), ['failed', 'failed', 'failed', 'failed', 'failed', 'locked', 'locked', 'succeeded', 'locked', 'locked', 'succeeded']);
+        // Security finding 4: a locked attempt costs no hash and no audit event each; the next success counts them.
+        assert.equal((await audits('login.locked')).length, 1);
+        const successes = await audits('login.succeeded');
+        assert.deepEqual(successes.map((e) => e.after.lockedAttempts).sort(), [2, 2]);
+      });
+
+      it('locks a username everywhere only after many failures from many addresses, and tells the admins once', async () => {
+        await people();
+        const t0 = new Date();
+        const policy = { maxFailuresPerUserEverywhere: 6 };
+        for (let i = 0; i < 6; i++) {
+          await rejects(login(db, { username: 'tina.tech', password: `spread guess ${i}`, address: `10.1.0.${i}` }, later(t0, i * 1000), policy), 'unauthenticated', '', 'invalid_credentials');
+        }
+        for (let i = 0; i < 3; i++) {
+          await rejects(login(db, { username: 'tina.tech', password: PASSWORD, address: '10.2.0.1' }, later(t0, MIN + i * 1000), policy), 'locked', '', 'locked');
+        }
+        const notices = await audits('security.account_attacked');
+        assert.equal(notices.length, 1);
+        assert.equal(notices[0].after.username, 'tina.tech');
+        assert.equal((await audits('login.locked')).length, 1);
+        await login(db, { username: 'tina.tech', password: PASSWORD, address: '10.2.0.1' }, later(t0, 15 * MIN + 6000), policy);
       });
 
       it('starts the count afresh after a successful login', async () => {
@@ -288,7 +314,10 @@ for (const backend of backends) {
         assert.ok(rules.every((r) => r === 'invalid_credentials' || r === 'locked'), rules.join());
         assert.ok(rules.filter((r) => r === 'invalid_credentials').length <= 5, rules.join());
         assert.equal((await outcomes()).filter((o) => o === 'failed').length, rules.filter((r) => r === 'invalid_credentials').length);
-        assert.equal((await audits('login.failed')).length + (await audits('login.locked')).length, 8);
+        // Every attempt is a row; locked ones are audited once per lock (finding 4).
+        assert.equal((await outcomes()).length, 8);
+        assert.equal((await audits('login.failed')).length, rules.filter((r) => r === 'invalid_credentials').length);
+        assert.ok((await audits('login.locked')).length <= 1);
       });
 
       it('tells a disabled user so only with the right password', async () => {
@@ -449,7 +478,8 @@ for (const backend of backends) {
           await rejects(changeOwnPassword(db, me, { currentPassword: `guess ${i} guess`, password: OTHER_PASSWORD }, { now: t0 }), 'validation', 'currentPassword', 'wrong_password');
         }
         await rejects(changeOwnPassword(db, me, { currentPassword: PASSWORD, password: OTHER_PASSWORD }, { now: t0 }), 'locked', 'currentPassword', 'locked');
-        await rejects(attempt('tina.tech', PASSWORD, t0), 'locked', '', 'locked');
+        // The lock is on the session's guesses: the user logging in at a terminal is not locked out (finding 5).
+        assert.equal((await attempt('tina.tech', PASSWORD, t0)).user.username, 'tina.tech');
       });
 
       it('an admin reset ends every session of the user', async () => {
@@ -510,8 +540,27 @@ for (const backend of backends) {
         await rejects(authenticateApiToken(db, secret, later(t0, 60 * MIN)), 'unauthenticated', 'token', 'expired');
         const lasting = await createApiToken(db, admin, { userId: tina.id, name: 'ERP' }, t0);
         await updateUser(db, admin, { id: tina.id, active: false });
-        await rejects(authenticateApiToken(db, lasting.secret, t0), 'unauthenticated', 'token', 'disabled');
+        // Security finding 9: disabling revokes the user's tokens; enabling again brings none back.
+        await rejects(authenticateApiToken(db, lasting.secret, t0), 'unauthenticated', 'token', 'revoked');
         await rejects(createApiToken(db, admin, { userId: tina.id, name: 'new' }), 'conflict', 'userId', 'active');
+        await updateUser(db, admin, { id: tina.id, active: true });
+        await rejects(authenticateApiToken(db, lasting.secret, t0), 'unauthenticated', 'token', 'revoked');
+      });
+
+      it('ends API tokens with a password change or reset (finding 9), and refuses blank or unchanged passwords (finding 8)', async () => {
+        const tina = await people();
+        const t0 = new Date();
+        const first = await createApiToken(db, admin, { userId: tina.id, name: 'MES' }, t0);
+        await setPassword(db, admin, { userId: tina.id, password: OTHER_PASSWORD, mustChange: false });
+        await rejects(authenticateApiToken(db, first.secret, t0), 'unauthenticated', 'token', 'revoked');
+        assert.equal((await audits('user.password.set')).at(-1).after.revokedTokens, 1);
+        const second = await createApiToken(db, admin, { userId: tina.id, name: 'ERP' }, t0);
+        const me = actorFor(tina);
+        await rejects(changeOwnPassword(db, me, { currentPassword: OTHER_PASSWORD, password: OTHER_PASSWORD }, { now: t0 }), 'validation', 'password', 'same_as_current');
+        await rejects(changeOwnPassword(db, me, { currentPassword: OTHER_PASSWORD, password: ' '.repeat(11) }, { now: t0 }), 'validation', 'password', 'blank');
+        await authenticateApiToken(db, second.secret, t0);
+        await changeOwnPassword(db, me, { currentPassword: OTHER_PASSWORD, password: PASSWORD }, { now: t0 });
+        await rejects(authenticateApiToken(db, second.secret, t0), 'unauthenticated', 'token', 'revoked');
       });
 
       it("a user manages their own tokens; admins everyone's; bad input names the field, writing nothing", async () => {

@@ -157,7 +157,7 @@ for (const backend of backends) {
         assert.deepEqual(await tableCounts(db), counts);
         assert.equal((await getPlan(db, technician, { id: plan.id })).intervalShots, 50_000);
         assert.equal((await listPlans(db, technician, {})).total, 1);
-        assert.equal((await recordPm(db, technician, { planId: plan.id })).performedBy, technician.id);
+        assert.equal((await recordPm(db, technician, { planId: plan.id, notes: 'PM done' })).performedBy, technician.id);
         assert.equal((await updatePlan(db, admin, { id: plan.id, warningPercent: 95 })).warningPercent, 95);
         assert.equal((await createPlan(db, system, { toolId: tool.id, intervalDays: 30 })).intervalDays, 30);
       });
@@ -286,7 +286,7 @@ for (const backend of backends) {
 
       it('takes a past performedAt: the days count from then', async () => {
         const plan = await createPlan(db, engineer, { toolId: tool.id, intervalDays: 30, lastPmAt: daysAgo(40) });
-        const event = await recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(28) });
+        const event = await recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(28), notes: 'PM done' });
         assert.deepEqual([event.plan.status.state, Math.round(event.plan.status.daysSince)], ['WARNING', 28]);
       });
 
@@ -311,11 +311,14 @@ for (const backend of backends) {
         const plan = await plan50k({ lastPmAt: daysAgo(10) });
         const inactive = await plan50k({ active: false });
         const before = await tableCounts(db);
-        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(11) }), 'validation', 'performedAt', 'after_last_pm');
-        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: new Date(Date.now() + DAY).toISOString() }), 'validation', 'performedAt', 'not_in_future');
-        await rejects(recordPm(db, technician, { planId: 999 }), 'not_found', 'planId');
-        await rejects(recordPm(db, technician, { planId: inactive.id }), 'conflict', 'planId', 'active');
+        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(11), notes: 'PM done' }), 'validation', 'performedAt', 'after_last_pm');
+        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: new Date(Date.now() + DAY).toISOString(), notes: 'PM done' }), 'validation', 'performedAt', 'not_in_future');
+        await rejects(recordPm(db, technician, { planId: 999, notes: 'PM done' }), 'not_found', 'planId');
+        await rejects(recordPm(db, technician, { planId: inactive.id, notes: 'PM done' }), 'conflict', 'planId', 'active');
         await rejects(recordPm(db, technician, {}), 'validation', 'planId');
+        // A PM record says what was done: `{}` (or only a plan) records nothing (security finding 11).
+        await rejects(recordPm(db, technician, { planId: plan.id }), 'validation', 'notes', 'required');
+        await rejects(recordPm(db, technician, { planId: plan.id, notes: '   ' }), 'validation', 'notes', 'required');
         assert.deepEqual(await tableCounts(db), before);
       });
     });
@@ -326,12 +329,12 @@ for (const backend of backends) {
         await updatePlan(db, engineer, { id: plan.id, warningPercent: 80 });
         await setLifetime(tool, 412_000 + 41_000);
         await pmTransitions(db, system);
-        await recordPm(db, technician, { planId: plan.id });
+        await recordPm(db, technician, { planId: plan.id, notes: 'PM done' });
         await getPlan(db, technician, { id: plan.id });
         await listPlans(db, technician, { state: 'WARNING' });
         await pmTransitions(db, system);
         await rejects(updatePlan(db, technician, { id: plan.id, warningPercent: 70 }), 'forbidden');
-        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(1) }), 'validation');
+        await rejects(recordPm(db, technician, { planId: plan.id, performedAt: daysAgo(1), notes: 'PM done' }), 'validation');
         const events = await db('audit_events').where('entity', 'pm_plan').orderBy('id');
         assert.deepEqual(events.map((e) => [e.action, e.entity_id, e.actor_name, e.actor_role]), [
           ['pm.plan.create', String(plan.id), 'erik.eng', 'engineer'],
@@ -363,7 +366,7 @@ for (const backend of backends) {
         await setLifetime(tool, 412_000 + 55_000);
         assert.deepEqual(summary(await pmTransitions(db, system)), [['M-1001', 'DUE', 'OVERDUE']]);
         assert.deepEqual(await pmTransitions(db, system), []);
-        await recordPm(db, technician, { planId: plan.id });
+        await recordPm(db, technician, { planId: plan.id, notes: 'PM done' });
         assert.deepEqual(await pmTransitions(db, system), []);
         await setLifetime(tool, 467_000 + 60_000);
         assert.deepEqual(summary(await pmTransitions(db, system)), [['M-1001', 'NOT_DUE', 'OVERDUE']]);

@@ -128,7 +128,7 @@ for (const backend of nodeBackends) {
       const before = await tableCounts(db);
       assertCaught(await n.call('create', { toolId, intervalShots: 1000 }, { user: technician }), 'forbidden', '', 'permission');
       assertCaught(await n.call('create', { toolId }), 'validation', 'intervalShots', 'interval_required');
-      assertCaught(await n.call('record', { planId: 999 }), 'not_found');
+      assertCaught(await n.call('record', { planId: 999, notes: 'PM done' }), 'not_found');
       assertCaught(await n.call('transitions', { now: 'yesterday-ish' }), 'validation', 'now');
       assert.deepEqual(await tableCounts(db), before);
     });
