@@ -82,6 +82,23 @@ export const pagination = {
   offset: wholeNumber().pipe(z.number().min(0)).default(0),
 };
 
+// Output shapes: what records hold as core hands them out (JSON-ready), for their zod schemas.
+/** A point in time as a record holds it: ISO 8601 in UTC (toISOString). */
+export const instant = z.iso.datetime();
+export const recordId = z.number().int().positive();
+/** A count that may exceed 2^31 (shots) but stays a safe integer. */
+export const bigCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** The output schema of one page of a list of `item` (Page<T> below). */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    total: z.number().int().min(0),
+    totalCapped: z.boolean(),
+    limit: z.number().int().min(1),
+    offset: z.number().int().min(0),
+  });
+
 export interface Page<T> {
   items: T[];
   /** Matching records, counted up to COUNT_CAP (core/db/page.ts); `totalCapped` when there are more. */
