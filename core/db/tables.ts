@@ -14,6 +14,7 @@ import type { ActionKind, ActionStatus } from '../actions/schema';
 import type { Component, FailureStatus, Severity } from '../failures/schema';
 import type { InspectionKind, ItemResult, SparePart, TemplateItem } from '../inspections/schema';
 import type { PmState } from '../pm/state';
+import type { Outcome } from '../shots/counter';
 import type { ToolStatus } from '../tools/schema';
 import type { EditorAccess } from '../users/schema';
 
@@ -217,6 +218,25 @@ export interface ActionTable {
   updated_at: At;
 }
 
+export interface ShotReadingTable {
+  id: BigCount;
+  source: string;
+  press_id: number | null;
+  tool_id: number | null;
+  at: At;
+  counter: BigCount | null;
+  delta: BigCount;
+  outcome: Outcome;
+  cycle_time_ms: number | null;
+  mould_id: string | null;
+  /** Shots a held reading adds when accepted. */
+  pending: BigCount | null;
+  reviewed_at: At | null;
+  reviewed_by: string | null;
+  review_note: string | null;
+  created_at: At;
+}
+
 export interface SessionTable {
   id: BigCount;
   user_id: number;
@@ -279,6 +299,7 @@ export interface DomainTables {
   failure_codes: FailureCodeTable;
   failure_reports: FailureReportTable;
   actions: ActionTable;
+  shot_readings: ShotReadingTable;
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
   audit_events: AuditEventTable;
