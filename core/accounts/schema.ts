@@ -65,7 +65,7 @@ export const sessionRecord = z.object({
   userAgent: z.string().nullable(),
   revokedAt: instant.nullable(),
   revokedReason: z.string().nullable(),
-});
+}).meta({ id: 'Session' });
 export type Session = z.infer<typeof sessionRecord>;
 
 export const loginResultRecord = z.object({
@@ -76,7 +76,7 @@ export const loginResultRecord = z.object({
   expiresAt: instant,
   /** The password was set by an admin or generated: the adapter asks for a new one first. */
   mustChangePassword: z.boolean(),
-});
+}).meta({ id: 'LoginResult' });
 export type LoginResult = z.infer<typeof loginResultRecord>;
 
 /** An API token as listed: its prefix identifies it; the secret was shown once at creation. */
@@ -91,8 +91,8 @@ export const apiTokenRecord = z.object({
   lastUsedAt: instant.nullable(),
   revokedAt: instant.nullable(),
   revokedBy: z.string().nullable(),
-});
+}).meta({ id: 'ApiToken' });
 export type ApiToken = z.infer<typeof apiTokenRecord>;
 
 /** A token just created: its secret is in this answer only. */
-export const createdApiTokenRecord = z.object({ token: apiTokenRecord, secret: z.string() });
+export const createdApiTokenRecord = z.object({ token: apiTokenRecord, secret: z.string() }).meta({ id: 'CreatedApiToken' });

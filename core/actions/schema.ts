@@ -101,5 +101,5 @@ export const actionRecord = z.object({
   version: z.number().int().positive(),
   createdAt: instant,
   updatedAt: instant,
-});
+}).meta({ id: 'Action' });
 export type Action = z.infer<typeof actionRecord>;

@@ -18,7 +18,7 @@ export const auditEventRecord = z.object({
   entityId: z.string(),
   before: z.unknown(),
   after: z.unknown(),
-});
+}).meta({ id: 'AuditEvent' });
 export type AuditEvent = z.infer<typeof auditEventRecord>;
 
 const auditEvent = recordMapper<AuditEventTable, AuditEvent>({

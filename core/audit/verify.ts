@@ -11,7 +11,7 @@ export const auditChainProblemRecord = z.object({
   id: z.number().int().nullable(),
   problem: z.enum(['edited', 'deleted', 'reordered', 'inserted']),
   detail: z.string(),
-});
+}).meta({ id: 'AuditChainProblem' });
 export type AuditChainProblem = z.infer<typeof auditChainProblemRecord>;
 export type AuditChainProblemKind = AuditChainProblem['problem'];
 
@@ -25,7 +25,7 @@ export const auditChainReportRecord = z.object({
    */
   head: z.object({ seq: z.number().int().min(0), hash: z.string().nullable() }).nullable(),
   firstBad: auditChainProblemRecord.optional(),
-});
+}).meta({ id: 'AuditChainReport' });
 export type AuditChainReport = z.infer<typeof auditChainReportRecord>;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lower-case hex');

@@ -109,7 +109,7 @@ export const failureCodeRecord = z.object({
   active: z.boolean(),
   createdAt: instant,
   updatedAt: instant,
-});
+}).meta({ id: 'FailureCode' });
 export type FailureCode = z.infer<typeof failureCodeRecord>;
 
 /** The catalog for a picker: components in their fixed order, each with its codes. */
@@ -117,7 +117,7 @@ export const catalogGroupRecord = z.object({
   component: z.enum(COMPONENTS),
   label: z.string(),
   codes: z.array(failureCodeRecord),
-});
+}).meta({ id: 'CatalogGroup' });
 export type CatalogGroup = z.infer<typeof catalogGroupRecord>;
 
 // ---- reports ----
@@ -207,5 +207,5 @@ export const failureReportRecord = z.object({
   version: z.number().int().positive(),
   createdAt: instant,
   updatedAt: instant,
-});
+}).meta({ id: 'FailureReport' });
 export type FailureReport = z.infer<typeof failureReportRecord>;

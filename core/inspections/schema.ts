@@ -93,7 +93,7 @@ export const templateItemRecord = z.object({
   /** The catalog code a failed answer raises a failure report with (null: an action only). */
   failureCode: z.string().nullable(),
   hint: z.string().nullable(),
-});
+}).meta({ id: 'TemplateItem' });
 export type TemplateItem = z.infer<typeof templateItemRecord>;
 
 export const inspectionTemplateRecord = z.object({
@@ -105,7 +105,7 @@ export const inspectionTemplateRecord = z.object({
   active: z.boolean(),
   createdAt: instant,
   updatedAt: instant,
-});
+}).meta({ id: 'InspectionTemplate' });
 export type InspectionTemplate = z.infer<typeof inspectionTemplateRecord>;
 
 // ---- inspections -------------------------------------------------------------------------
@@ -187,7 +187,7 @@ export const listInspectionsInput = z
   });
 export type ListInspectionsInput = z.input<typeof listInspectionsInput>;
 
-export const sparePartRecord = z.object({ partNumber: z.string(), description: z.string().nullable(), quantity: z.number() });
+export const sparePartRecord = z.object({ partNumber: z.string(), description: z.string().nullable(), quantity: z.number() }).meta({ id: 'SparePart' });
 export type SparePart = z.infer<typeof sparePartRecord>;
 
 export const inspectionResultRecord = z.object({
@@ -197,7 +197,7 @@ export const inspectionResultRecord = z.object({
   result: z.enum(RESULTS),
   note: z.string().nullable(),
   failureReportId: recordId.nullable(),
-});
+}).meta({ id: 'InspectionResult' });
 export type InspectionResult = z.infer<typeof inspectionResultRecord>;
 
 export const inspectionRecord = z.object({
@@ -223,5 +223,5 @@ export const inspectionRecord = z.object({
   failureReportIds: z.array(recordId),
   actionIds: z.array(recordId),
   createdAt: instant,
-});
+}).meta({ id: 'Inspection' });
 export type Inspection = z.infer<typeof inspectionRecord>;

@@ -62,5 +62,5 @@ export const mountRecord = z.object({
   mountedBy: z.string(),
   unmountedBy: z.string().nullable(),
   note: z.string().nullable(),
-});
+}).meta({ id: 'Mount' });
 export type Mount = z.infer<typeof mountRecord>;

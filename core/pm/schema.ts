@@ -107,7 +107,7 @@ export const pmStatusRecord = z.object({
   remainingDays: z.number().nullable(),
   /** Which measure decides; on a tie, shots (the counter is what wears the mould). */
   drivenBy: z.enum(['shots', 'days']),
-});
+}).meta({ id: 'PmStatus' });
 export type PmStatus = z.infer<typeof pmStatusRecord>;
 
 export const pmPlanRecord = z.object({
@@ -131,7 +131,7 @@ export const pmPlanRecord = z.object({
   createdAt: instant,
   updatedAt: instant,
   status: pmStatusRecord,
-});
+}).meta({ id: 'PmPlan' });
 export type PmPlan = z.infer<typeof pmPlanRecord>;
 
 export const pmEventRecord = z.object({
@@ -146,7 +146,7 @@ export const pmEventRecord = z.object({
   createdAt: instant,
   /** The plan after the PM: counting again from zero. */
   plan: pmPlanRecord,
-});
+}).meta({ id: 'PmEvent' });
 export type PmEvent = z.infer<typeof pmEventRecord>;
 
 /** A plan that became more urgent than last announced: announced once, by whoever finds it first. */
@@ -155,5 +155,5 @@ export const pmTransitionRecord = z.object({
   assetNumber: z.string(),
   from: pmState,
   to: pmState,
-});
+}).meta({ id: 'PmTransition' });
 export type PmTransition = z.infer<typeof pmTransitionRecord>;

@@ -91,5 +91,5 @@ export const pressRecord = z.object({
   updatedAt: instant,
   /** The tool mounted on the press now, if any. */
   tool: z.object({ id: recordId, assetNumber: z.string(), name: z.string(), mountedAt: instant }).nullable(),
-});
+}).meta({ id: 'Press' });
 export type Press = z.infer<typeof pressRecord>;

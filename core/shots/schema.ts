@@ -108,14 +108,14 @@ export const heldReadingRecord = z.object({
   reviewedBy: z.string().nullable(),
   /** The engineer's note on accepting, or the reason for rejecting. */
   reviewNote: z.string().nullable(),
-});
+}).meta({ id: 'HeldReading' });
 export type HeldReading = z.infer<typeof heldReadingRecord>;
 
 export const acceptResultRecord = z.object({
   reading: heldReadingRecord,
   /** PM plans of the tool that became more urgent with the accepted shots: each announced once. */
   transitions: z.array(pmTransitionRecord),
-});
+}).meta({ id: 'AcceptResult' });
 export type AcceptResult = z.infer<typeof acceptResultRecord>;
 
 /** What recordReadings answers (core/shots/service.ts: RecordResult). */
@@ -138,4 +138,4 @@ export const recordResultRecord = z.object({
   transitions: z.array(pmTransitionRecord),
   /** Tools moved because a press reported their MouldId, in time order. */
   remounts: z.array(z.object({ unmounted: z.array(mountRecord), mounted: mountRecord })),
-});
+}).meta({ id: 'ShotReadingsResult' });

@@ -123,7 +123,7 @@ export const cavityRecord = z.object({
   state: z.enum(['active', 'blocked']),
   blockedReason: z.string().nullable(),
   lifetimeShots: bigCount,
-});
+}).meta({ id: 'Cavity' });
 export type Cavity = z.infer<typeof cavityRecord>;
 
 export const toolRecord = z.object({
@@ -152,5 +152,5 @@ export const toolRecord = z.object({
   updatedAt: instant,
   /** The press the tool is mounted on now, if any. */
   press: z.object({ id: recordId, code: z.string(), mountedAt: instant }).nullable(),
-});
+}).meta({ id: 'Tool' });
 export type Tool = z.infer<typeof toolRecord>;

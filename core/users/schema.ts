@@ -73,5 +73,5 @@ export const userRecord = z.object({
   active: z.boolean(),
   createdAt: instant,
   updatedAt: instant,
-});
+}).meta({ id: 'User' });
 export type User = z.infer<typeof userRecord>;
