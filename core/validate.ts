@@ -85,11 +85,34 @@ export const pagination = {
   offset: wholeNumber().pipe(z.number().min(0)).default(0),
 };
 
-export interface Page<T> {
-  items: T[];
+// Output shapes: what records hold as core hands them out (JSON-ready), for their zod schemas.
+/** A point in time as a record holds it: ISO 8601 in UTC (toISOString). */
+export const instant = z.iso.datetime();
+export const recordId = z.number().int().positive();
+/** A count that may exceed 2^31 (shots) but stays a safe integer. */
+export const bigCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const pageFields = z.object({
   /** Matching records, counted up to COUNT_CAP (core/db/page.ts); `totalCapped` when there are more. */
-  total: number;
-  totalCapped: boolean;
-  limit: number;
-  offset: number;
+  total: z.number().int().min(0),
+  totalCapped: z.boolean(),
+  limit: z.number().int().min(1),
+  offset: z.number().int().min(0),
+});
+
+const pages = new WeakMap<z.ZodType, z.ZodType>();
+
+/** The output schema of one page of a list of `item`: named `<item>Page` when the item has a name (`.meta({ id })`). */
+export function pageOf<T extends z.ZodType>(item: T) {
+  const known = pages.get(item) as ReturnType<typeof pageSchema<T>> | undefined;
+  if (known) return known;
+  const page = pageSchema(item);
+  const id = z.globalRegistry.get(item)?.id;
+  const named = id ? page.meta({ id: `${id}Page` }) : page;
+  pages.set(item, named);
+  return named;
 }
+
+const pageSchema = <T extends z.ZodType>(item: T) => pageFields.extend({ items: z.array(item) });
+
+export type Page<T> = z.infer<typeof pageFields> & { items: T[] };

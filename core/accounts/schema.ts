@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { id, oneOf, pagination, text, timestamp } from '../validate';
-import type { User } from '../users/schema';
+import { id, instant, oneOf, pagination, recordId, text, timestamp } from '../validate';
+import { userRecord } from '../users/schema';
 
 export const LOGIN_METHODS = ['password', 'pin'] as const;
 export type LoginMethod = (typeof LOGIN_METHODS)[number];
@@ -54,39 +54,45 @@ export const listApiTokensInput = z
 export const revokeApiTokenInput = z.object({ id }).strict();
 
 /** A login session as core hands it out: never its token or the token's hash. */
-export interface Session {
-  id: number;
-  userId: number;
-  method: LoginMethod;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  address: string;
-  userAgent: string | null;
-  revokedAt: string | null;
-  revokedReason: string | null;
-}
+export const sessionRecord = z.object({
+  id: recordId,
+  userId: recordId,
+  method: z.enum(LOGIN_METHODS),
+  createdAt: instant,
+  lastSeenAt: instant,
+  expiresAt: instant,
+  address: z.string(),
+  userAgent: z.string().nullable(),
+  revokedAt: instant.nullable(),
+  revokedReason: z.string().nullable(),
+}).meta({ id: 'Session' });
+export type Session = z.infer<typeof sessionRecord>;
 
-export interface LoginResult {
+export const loginResultRecord = z.object({
   /** The session's bearer secret: set it as the cookie; only its SHA-256 is stored. */
-  token: string;
-  user: User;
-  session: Session;
-  expiresAt: string;
+  token: z.string(),
+  user: userRecord,
+  session: sessionRecord,
+  expiresAt: instant,
   /** The password was set by an admin or generated: the adapter asks for a new one first. */
-  mustChangePassword: boolean;
-}
+  mustChangePassword: z.boolean(),
+}).meta({ id: 'LoginResult' });
+export type LoginResult = z.infer<typeof loginResultRecord>;
 
 /** An API token as listed: its prefix identifies it; the secret was shown once at creation. */
-export interface ApiToken {
-  id: number;
-  userId: number;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  revokedBy: string | null;
-}
+export const apiTokenRecord = z.object({
+  id: recordId,
+  userId: recordId,
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: instant,
+  createdBy: z.string(),
+  expiresAt: instant.nullable(),
+  lastUsedAt: instant.nullable(),
+  revokedAt: instant.nullable(),
+  revokedBy: z.string().nullable(),
+}).meta({ id: 'ApiToken' });
+export type ApiToken = z.infer<typeof apiTokenRecord>;
+
+/** A token just created: its secret is in this answer only. */
+export const createdApiTokenRecord = z.object({ token: apiTokenRecord, secret: z.string() }).meta({ id: 'CreatedApiToken' });

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { iso, isoDay } from '../db/transaction';
-import { PENDING_STATUSES, type Action, type ActionKind, type ActionStatus } from './schema';
+import { at, atOrNull, dayOrNull, recordMapper } from '../db/record';
+import type { ActionTable } from '../db/tables';
+import { PENDING_STATUSES, type Action } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
@@ -16,32 +17,35 @@ export async function today(db: Queryable): Promise<string> {
   return rows[0].today;
 }
 
-interface ActionRow {
-  id: number;
-  kind: ActionKind;
-  title: string;
-  description: string | null;
-  tool_id: number;
-  asset_number: string;
-  failure_report_id: number | null;
-  inspection_id: number | null;
-  assignee_id: number | null;
-  assignee_name: string | null;
-  due_date: Date | string | null;
-  status: ActionStatus;
-  overdue: boolean;
-  created_by: string;
-  started_at: Date | null;
-  completed_at: Date | null;
-  completed_by: string | null;
-  resolution: string | null;
-  verified_at: Date | null;
-  verified_by: string | null;
-  cancelled_reason: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+/** An action row with its tool's asset number, its assignee's name and whether it is overdue, as actionQuery selects it. */
+type ActionRow = ActionTable & { asset_number: string; assignee_name: string | null; overdue: boolean };
+
+const action = recordMapper<ActionRow, Action>({
+  id: 'id',
+  kind: 'kind',
+  title: 'title',
+  description: 'description',
+  toolId: 'tool_id',
+  assetNumber: 'asset_number',
+  failureReportId: 'failure_report_id',
+  inspectionId: 'inspection_id',
+  assigneeId: 'assignee_id',
+  assigneeName: 'assignee_name',
+  dueDate: dayOrNull('due_date'),
+  status: 'status',
+  overdue: (r) => Boolean(r.overdue),
+  createdBy: 'created_by',
+  startedAt: atOrNull('started_at'),
+  completedAt: atOrNull('completed_at'),
+  completedBy: 'completed_by',
+  resolution: 'resolution',
+  verifiedAt: atOrNull('verified_at'),
+  verifiedBy: 'verified_by',
+  cancelledReason: 'cancelled_reason',
+  version: 'version',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+});
 
 /** Actions with their tool's asset number, the assignee's name and whether they are overdue, as one query. */
 export function actionQuery(db: Queryable) {
@@ -51,34 +55,7 @@ export function actionQuery(db: Queryable) {
     .select('a.*', 't.asset_number', 'u.display_name as assignee_name', db.raw(`${OVERDUE_SQL} AS overdue`));
 }
 
-export function toAction(row: ActionRow): Action {
-  return {
-    id: row.id,
-    kind: row.kind,
-    title: row.title,
-    description: row.description,
-    toolId: row.tool_id,
-    assetNumber: row.asset_number,
-    failureReportId: row.failure_report_id,
-    inspectionId: row.inspection_id,
-    assigneeId: row.assignee_id,
-    assigneeName: row.assignee_name,
-    dueDate: isoDay(row.due_date),
-    status: row.status,
-    overdue: Boolean(row.overdue),
-    createdBy: row.created_by,
-    startedAt: iso(row.started_at),
-    completedAt: iso(row.completed_at),
-    completedBy: row.completed_by,
-    resolution: row.resolution,
-    verifiedAt: iso(row.verified_at),
-    verifiedBy: row.verified_by,
-    cancelledReason: row.cancelled_reason,
-    version: row.version,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-  };
-}
+export const toAction = action.toRecord;
 
 export async function findAction(db: Queryable, id: number, lock = false): Promise<Action | undefined> {
   const q = actionQuery(db).where('a.id', id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, isoDate, optionalText, pagination, text } from '../validate';
+import { id, instant, isoDate, optionalText, pagination, recordId, text } from '../validate';
 
 export const ACTION_KINDS = ['corrective', 'preventive'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -75,30 +75,31 @@ export const listActionsInput = z
   .strict();
 export type ListActionsInput = z.input<typeof listActionsInput>;
 
-export interface Action {
-  id: number;
-  kind: ActionKind;
-  title: string;
-  description: string | null;
-  toolId: number;
-  assetNumber: string;
-  failureReportId: number | null;
-  inspectionId: number | null;
-  assigneeId: number | null;
-  assigneeName: string | null;
-  dueDate: string | null;
-  status: ActionStatus;
+export const actionRecord = z.object({
+  id: recordId,
+  kind: z.enum(ACTION_KINDS),
+  title: z.string(),
+  description: z.string().nullable(),
+  toolId: recordId,
+  assetNumber: z.string(),
+  failureReportId: recordId.nullable(),
+  inspectionId: recordId.nullable(),
+  assigneeId: recordId.nullable(),
+  assigneeName: z.string().nullable(),
+  dueDate: isoDate.nullable(),
+  status: z.enum(ACTION_STATUSES),
   /** Past its due date with work pending (see OVERDUE_SQL). */
-  overdue: boolean;
-  createdBy: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  completedBy: string | null;
-  resolution: string | null;
-  verifiedAt: string | null;
-  verifiedBy: string | null;
-  cancelledReason: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+  overdue: z.boolean(),
+  createdBy: z.string(),
+  startedAt: instant.nullable(),
+  completedAt: instant.nullable(),
+  completedBy: z.string().nullable(),
+  resolution: z.string().nullable(),
+  verifiedAt: instant.nullable(),
+  verifiedBy: z.string().nullable(),
+  cancelledReason: z.string().nullable(),
+  version: z.number().int().positive(),
+  createdAt: instant,
+  updatedAt: instant,
+}).meta({ id: 'Action' });
+export type Action = z.infer<typeof actionRecord>;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditEventTable } from '../db/tables';
 
 /**
  * The hash chain of audit events, shared by recordAudit, the migration that chains older events and
@@ -10,18 +11,9 @@ import { createHash } from 'node:crypto';
  */
 
 /** The fields of an event that its content hash covers, as the database gives them back. */
-export interface AuditContent {
+export type AuditContent = Pick<AuditEventTable, 'actor_id' | 'actor_name' | 'actor_role' | 'via' | 'action' | 'entity' | 'entity_id' | 'before' | 'after'> & {
   at: Date | string;
-  actor_id: string;
-  actor_name: string;
-  actor_role: string;
-  via: string | null;
-  action: string;
-  entity: string;
-  entity_id: string;
-  before: unknown;
-  after: unknown;
-}
+};
 
 /**
  * JSON with object keys sorted (UTF-16 order) at every depth and no spaces (RFC 8785 for what JSON.parse

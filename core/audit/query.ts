@@ -2,29 +2,37 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
-import { iso } from '../db/transaction';
 import { fetchPage } from '../db/page';
-import { parse, pagination, timestamp, type Page } from '../validate';
-import type { AuditContent } from './chain';
+import { at, count, recordMapper } from '../db/record';
+import type { AuditEventTable } from '../db/tables';
+import { instant, parse, pagination, recordId, timestamp, type Page } from '../validate';
 
-interface AuditRow extends AuditContent {
-  id: number | string;
-  seq: number | string;
-  at: Date;
-}
-
-export interface AuditEvent {
-  id: number;
+export const auditEventRecord = z.object({
+  id: recordId,
   /** Place in the hash chain: commit order, gap-free (core/audit/chain.ts). */
-  seq: number;
-  at: string;
-  actor: { id: string; name: string; role: string; via: string | null };
-  action: string;
-  entity: string;
-  entityId: string;
-  before: unknown;
-  after: unknown;
-}
+  seq: z.number().int().positive(),
+  at: instant,
+  actor: z.object({ id: z.string(), name: z.string(), role: z.string(), via: z.string().nullable() }),
+  action: z.string(),
+  entity: z.string(),
+  entityId: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+}).meta({ id: 'AuditEvent' });
+export type AuditEvent = z.infer<typeof auditEventRecord>;
+
+const auditEvent = recordMapper<AuditEventTable, AuditEvent>({
+  id: count('id'),
+  // Null only inside the writing transaction: the commit trigger numbers every event.
+  seq: (r) => Number(r.seq),
+  at: at('at'),
+  actor: (r) => ({ id: r.actor_id, name: r.actor_name, role: r.actor_role, via: r.via }),
+  action: 'action',
+  entity: 'entity',
+  entityId: 'entity_id',
+  before: 'before',
+  after: 'after',
+});
 
 export const listAuditInput = z
   .object({
@@ -49,17 +57,7 @@ export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): P
     if (v.to) q.where('at', '<=', v.to);
     return q;
   };
-  return fetchPage(filter(db('audit_events')).orderBy('seq', 'desc'), filter(db('audit_events')), v, (rows: AuditRow[]) =>
-    rows.map((r) => ({
-      id: Number(r.id),
-      seq: Number(r.seq),
-      at: iso(r.at)!,
-      actor: { id: r.actor_id, name: r.actor_name, role: r.actor_role, via: r.via },
-      action: r.action,
-      entity: r.entity,
-      entityId: r.entity_id,
-      before: r.before,
-      after: r.after,
-    })),
+  return fetchPage(filter(db('audit_events')).orderBy('seq', 'desc'), filter(db('audit_events')), v, (rows: AuditEventTable[]) =>
+    rows.map(auditEvent.toRecord),
   );
 }

@@ -1,30 +1,32 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { parse } from '../validate';
-import { contentHash, linkHash, type AuditContent } from './chain';
+import type { AuditEventTable } from '../db/tables';
+import { contentHash, linkHash } from './chain';
 
-export type AuditChainProblemKind = 'edited' | 'deleted' | 'reordered' | 'inserted';
-
-export interface AuditChainProblem {
+export const auditChainProblemRecord = z.object({
   /** The place in the chain (for a deleted event: the number it had). */
-  seq: number | null;
+  seq: z.number().int().nullable(),
   /** The event at fault (null when it is gone). */
-  id: number | null;
-  problem: AuditChainProblemKind;
-  detail: string;
-}
+  id: z.number().int().nullable(),
+  problem: z.enum(['edited', 'deleted', 'reordered', 'inserted']),
+  detail: z.string(),
+}).meta({ id: 'AuditChainProblem' });
+export type AuditChainProblem = z.infer<typeof auditChainProblemRecord>;
+export type AuditChainProblemKind = AuditChainProblem['problem'];
 
-export interface AuditChainReport {
-  ok: boolean;
+export const auditChainReportRecord = z.object({
+  ok: z.boolean(),
   /** Events found intact, in chain order, before the first problem (all of them when ok). */
-  checked: number;
+  checked: z.number().int().min(0),
   /**
    * The chain head (newest number and hash). Someone who can rewrite the database can delete the newest
    * events and the head alike; keeping this hash elsewhere and passing it back as `anchor` shows that.
    */
-  head: { seq: number; hash: string | null } | null;
-  firstBad?: AuditChainProblem;
-}
+  head: z.object({ seq: z.number().int().min(0), hash: z.string().nullable() }).nullable(),
+  firstBad: auditChainProblemRecord.optional(),
+}).meta({ id: 'AuditChainReport' });
+export type AuditChainReport = z.infer<typeof auditChainReportRecord>;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in lower-case hex');
 
@@ -39,13 +41,8 @@ export const verifyAuditInput = z
   })
   .strict();
 
-interface ChainRow extends AuditContent {
-  id: number | string;
-  seq: number | string | null;
-  prev_hash: string | null;
-  hash: string | null;
-  content_hash: string | null;
-}
+/** Every column of an event: what its hashes cover and the hashes. */
+type ChainRow = AuditEventTable;
 
 const COLUMNS = ['id', 'seq', 'at', 'actor_id', 'actor_name', 'actor_role', 'via', 'action', 'entity', 'entity_id', 'before', 'after', 'prev_hash', 'hash', 'content_hash'];
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, pagination, pastTimestamp, text, timestamp } from '../validate';
+import { bigCount, id, instant, optionalText, pagination, pastTimestamp, recordId, text, timestamp } from '../validate';
 
 /**
  * The parts of a mould a failure is booked against: the catalog groups its codes by them and
@@ -99,24 +99,26 @@ export const listCodesInput = z
   .strict();
 export type ListCodesInput = z.input<typeof listCodesInput>;
 
-export interface FailureCode {
-  id: number;
-  code: string;
-  title: string;
-  component: Component;
-  description: string | null;
-  defaultSeverity: Severity;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export const failureCodeRecord = z.object({
+  id: recordId,
+  code: z.string(),
+  title: z.string(),
+  component: z.enum(COMPONENTS),
+  description: z.string().nullable(),
+  defaultSeverity: z.enum(SEVERITIES),
+  active: z.boolean(),
+  createdAt: instant,
+  updatedAt: instant,
+}).meta({ id: 'FailureCode' });
+export type FailureCode = z.infer<typeof failureCodeRecord>;
 
 /** The catalog for a picker: components in their fixed order, each with its codes. */
-export interface CatalogGroup {
-  component: Component;
-  label: string;
-  codes: FailureCode[];
-}
+export const catalogGroupRecord = z.object({
+  component: z.enum(COMPONENTS),
+  label: z.string(),
+  codes: z.array(failureCodeRecord),
+}).meta({ id: 'CatalogGroup' });
+export type CatalogGroup = z.infer<typeof catalogGroupRecord>;
 
 // ---- reports ----
 
@@ -184,25 +186,26 @@ export const listFailuresInput = z
   .refine((v) => !v.from || !v.to || v.from <= v.to, { path: ['to'], message: 'must not be before from', params: { rule: 'after_from' } });
 export type ListFailuresInput = z.input<typeof listFailuresInput>;
 
-export interface FailureReport {
-  id: number;
-  toolId: number;
-  assetNumber: string;
-  failureCodeId: number;
-  failureCode: string;
-  failureTitle: string;
-  inspectionId: number | null;
-  severity: Severity;
-  component: Component;
-  cavity: number | null;
-  shotCount: number;
-  description: string | null;
-  rootCause: string | null;
-  status: FailureStatus;
-  reportedBy: string;
-  reportedAt: string;
-  closedAt: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export const failureReportRecord = z.object({
+  id: recordId,
+  toolId: recordId,
+  assetNumber: z.string(),
+  failureCodeId: recordId,
+  failureCode: z.string(),
+  failureTitle: z.string(),
+  inspectionId: recordId.nullable(),
+  severity: z.enum(SEVERITIES),
+  component: z.enum(COMPONENTS),
+  cavity: z.number().int().nullable(),
+  shotCount: bigCount,
+  description: z.string().nullable(),
+  rootCause: z.string().nullable(),
+  status: z.enum(FAILURE_STATUSES),
+  reportedBy: z.string(),
+  reportedAt: instant,
+  closedAt: instant.nullable(),
+  version: z.number().int().positive(),
+  createdAt: instant,
+  updatedAt: instant,
+}).meta({ id: 'FailureReport' });
+export type FailureReport = z.infer<typeof failureReportRecord>;

@@ -1,74 +1,70 @@
 import type { Knex } from 'knex';
-import { iso, num } from '../db/transaction';
-import type {
-  Inspection,
-  InspectionKind,
-  InspectionResult,
-  InspectionTemplate,
-  ItemResult,
-  SparePart,
-  TemplateItem,
-} from './schema';
+import { at, count, countOrNull, recordMapper } from '../db/record';
+import type { InspectionResultTable, InspectionTable, InspectionTemplateTable } from '../db/tables';
+import type { Inspection, InspectionKind, InspectionResult, InspectionTemplate, SparePart, TemplateItem } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface TemplateRow {
-  id: number;
-  code: string;
-  name: string;
-  kind: InspectionKind;
-  items: TemplateItem[] | string;
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+/** jsonb columns as read: parsed by both drivers (a string would mean a text column slipped in). */
+type TemplateRow = Omit<InspectionTemplateTable, 'items'> & { items: TemplateItem[] | string };
 
-interface InspectionRow {
-  id: number;
-  tool_id: number;
+/** An inspection row with its tool's asset number and its template's code and items, as inspectionQuery selects it. */
+type InspectionRow = Omit<InspectionTable, 'spare_parts'> & {
+  spare_parts: SparePart[] | string;
   asset_number: string;
-  template_id: number;
   template_code: string;
   template_items: TemplateItem[] | string;
-  pm_plan_id: number | null;
-  kind: InspectionKind;
-  outcome: 'pass' | 'fail';
-  performed_at: Date;
-  performed_by: string;
-  lifetime_shots: number | string;
-  findings: string | null;
-  spare_parts: SparePart[] | string;
-  minutes_spent: number | null;
-  cost: string | number | null;
-  created_at: Date;
-}
+};
 
-interface ResultRow {
-  inspection_id: number;
-  item_key: string;
-  label: string;
-  result: ItemResult;
-  note: string | null;
-  failure_report_id: number | null;
-}
+type ResultRow = InspectionResultTable;
 
 /** jsonb arrives parsed from pg and PGlite alike; a string would mean a text column slipped in. */
 function json<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
-function toTemplate(row: TemplateRow): InspectionTemplate {
-  return {
-    id: row.id,
-    code: row.code,
-    name: row.name,
-    kind: row.kind,
-    items: json(row.items).map((i) => ({ key: i.key, label: i.label, failureCode: i.failureCode ?? null, hint: i.hint ?? null })),
-    active: row.active,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-  };
-}
+const template = recordMapper<TemplateRow, InspectionTemplate>({
+  id: 'id',
+  code: 'code',
+  name: 'name',
+  kind: 'kind',
+  items: (r) => json(r.items).map((i) => ({ key: i.key, label: i.label, failureCode: i.failureCode ?? null, hint: i.hint ?? null })),
+  active: 'active',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+});
+const toTemplate = template.toRecord;
+
+const result = recordMapper<ResultRow, InspectionResult>({
+  itemKey: 'item_key',
+  label: 'label',
+  result: 'result',
+  note: 'note',
+  failureReportId: 'failure_report_id',
+});
+
+/** An inspection from its row and what hydrateInspections gathers for it. */
+const inspection = recordMapper<InspectionRow & { results: InspectionResult[]; action_ids: number[] }, Inspection>({
+  id: 'id',
+  toolId: 'tool_id',
+  assetNumber: 'asset_number',
+  templateId: 'template_id',
+  templateCode: 'template_code',
+  pmPlanId: 'pm_plan_id',
+  kind: 'kind',
+  outcome: 'outcome',
+  performedAt: at('performed_at'),
+  performedBy: 'performed_by',
+  lifetimeShots: count('lifetime_shots'),
+  findings: 'findings',
+  spareParts: (r) => json(r.spare_parts).map((p) => ({ partNumber: p.partNumber, description: p.description ?? null, quantity: Number(p.quantity) })),
+  minutesSpent: 'minutes_spent',
+  cost: countOrNull('cost'),
+  results: 'results',
+  failureReportIds: (r) => r.results.flatMap((x) => (x.failureReportId === null ? [] : [x.failureReportId])),
+  actionIds: 'action_ids',
+  createdAt: at('created_at'),
+});
 
 export async function findTemplate(
   db: Queryable,
@@ -114,40 +110,13 @@ export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): 
   const resultsBy = group(results);
   const actionsBy = group(actions);
   return rows.map((row) => {
-    const spareParts = json(row.spare_parts);
     // Results show in the checklist's order; items removed from the template since come last.
     const order = new Map(json(row.template_items).map((item, i) => [item.key, i]));
     const rank = (key: string) => order.get(key) ?? Number.MAX_SAFE_INTEGER;
     const results = [...(resultsBy.get(row.id) ?? [])]
       .sort((a, b) => rank(a.item_key) - rank(b.item_key) || a.item_key.localeCompare(b.item_key))
-      .map((r): InspectionResult => ({
-        itemKey: r.item_key,
-        label: r.label,
-        result: r.result,
-        note: r.note,
-        failureReportId: r.failure_report_id,
-      }));
-    return {
-      id: row.id,
-      toolId: row.tool_id,
-      assetNumber: row.asset_number,
-      templateId: row.template_id,
-      templateCode: row.template_code,
-      pmPlanId: row.pm_plan_id,
-      kind: row.kind,
-      outcome: row.outcome,
-      performedAt: iso(row.performed_at)!,
-      performedBy: row.performed_by,
-      lifetimeShots: Number(row.lifetime_shots),
-      findings: row.findings,
-      spareParts: spareParts.map((p) => ({ partNumber: p.partNumber, description: p.description ?? null, quantity: Number(p.quantity) })),
-      minutesSpent: row.minutes_spent,
-      cost: num(row.cost),
-      results,
-      failureReportIds: results.flatMap((r) => (r.failureReportId === null ? [] : [r.failureReportId])),
-      actionIds: (actionsBy.get(row.id) ?? []).map((a) => a.id),
-      createdAt: iso(row.created_at)!,
-    };
+      .map(result.toRecord);
+    return inspection.toRecord({ ...row, results, action_ids: (actionsBy.get(row.id) ?? []).map((a) => a.id) });
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, oneOf, optionalText, pastTimestamp, text, timestamp, pagination } from '../validate';
+import { bigCount, id, instant, oneOf, optionalText, pastTimestamp, recordId, text, timestamp, pagination } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
 import { assetNumber } from '../codes';
 
@@ -87,24 +87,26 @@ export const listTemplatesInput = z
   })
   .strict();
 
-export interface TemplateItem {
-  key: string;
-  label: string;
+export const templateItemRecord = z.object({
+  key: z.string(),
+  label: z.string(),
   /** The catalog code a failed answer raises a failure report with (null: an action only). */
-  failureCode: string | null;
-  hint: string | null;
-}
+  failureCode: z.string().nullable(),
+  hint: z.string().nullable(),
+}).meta({ id: 'TemplateItem' });
+export type TemplateItem = z.infer<typeof templateItemRecord>;
 
-export interface InspectionTemplate {
-  id: number;
-  code: string;
-  name: string;
-  kind: InspectionKind;
-  items: TemplateItem[];
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export const inspectionTemplateRecord = z.object({
+  id: recordId,
+  code: z.string(),
+  name: z.string(),
+  kind: z.enum(INSPECTION_KINDS),
+  items: z.array(templateItemRecord),
+  active: z.boolean(),
+  createdAt: instant,
+  updatedAt: instant,
+}).meta({ id: 'InspectionTemplate' });
+export type InspectionTemplate = z.infer<typeof inspectionTemplateRecord>;
 
 // ---- inspections -------------------------------------------------------------------------
 
@@ -185,42 +187,41 @@ export const listInspectionsInput = z
   });
 export type ListInspectionsInput = z.input<typeof listInspectionsInput>;
 
-export interface SparePart {
-  partNumber: string;
-  description: string | null;
-  quantity: number;
-}
+export const sparePartRecord = z.object({ partNumber: z.string(), description: z.string().nullable(), quantity: z.number() }).meta({ id: 'SparePart' });
+export type SparePart = z.infer<typeof sparePartRecord>;
 
-export interface InspectionResult {
-  itemKey: string;
+export const inspectionResultRecord = z.object({
+  itemKey: z.string(),
   /** The label as it read when the inspection was done. */
-  label: string;
-  result: ItemResult;
-  note: string | null;
-  failureReportId: number | null;
-}
+  label: z.string(),
+  result: z.enum(RESULTS),
+  note: z.string().nullable(),
+  failureReportId: recordId.nullable(),
+}).meta({ id: 'InspectionResult' });
+export type InspectionResult = z.infer<typeof inspectionResultRecord>;
 
-export interface Inspection {
-  id: number;
-  toolId: number;
-  assetNumber: string;
-  templateId: number;
-  templateCode: string;
-  pmPlanId: number | null;
-  kind: InspectionKind;
-  outcome: 'pass' | 'fail';
-  performedAt: string;
+export const inspectionRecord = z.object({
+  id: recordId,
+  toolId: recordId,
+  assetNumber: z.string(),
+  templateId: recordId,
+  templateCode: z.string(),
+  pmPlanId: recordId.nullable(),
+  kind: z.enum(INSPECTION_KINDS),
+  outcome: z.enum(['pass', 'fail']),
+  performedAt: instant,
   /** Actor id (users.id or 'system'). */
-  performedBy: string;
+  performedBy: z.string(),
   /** The tool's lifetime shots when the inspection was recorded. */
-  lifetimeShots: number;
-  findings: string | null;
-  spareParts: SparePart[];
-  minutesSpent: number | null;
-  cost: number | null;
-  results: InspectionResult[];
+  lifetimeShots: bigCount,
+  findings: z.string().nullable(),
+  spareParts: z.array(sparePartRecord),
+  minutesSpent: z.number().int().nullable(),
+  cost: z.number().nullable(),
+  results: z.array(inspectionResultRecord),
   /** What the failed items raised, in checklist order. */
-  failureReportIds: number[];
-  actionIds: number[];
-  createdAt: string;
-}
+  failureReportIds: z.array(recordId),
+  actionIds: z.array(recordId),
+  createdAt: instant,
+}).meta({ id: 'Inspection' });
+export type Inspection = z.infer<typeof inspectionRecord>;

@@ -1,25 +1,30 @@
 import type { Knex } from 'knex';
-import { iso } from '../db/transaction';
+import { at, atOrNull, recordMapper } from '../db/record';
+import type { ToolMountTable } from '../db/tables';
 import type { ToolStatus } from '../tools/schema';
 import type { Mount } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface MountRow {
-  id: number;
-  tool_id: number;
-  press_id: number;
-  mounted_at: Date;
-  unmounted_at: Date | null;
-  mounted_by: string;
-  unmounted_by: string | null;
-  note: string | null;
+/** A mount row with its tool and press, as mountQuery selects it. */
+type MountRow = ToolMountTable & {
   asset_number: string;
   tool_name: string;
   tool_status: ToolStatus;
   press_code: string;
   press_name: string;
-}
+};
+
+const mount = recordMapper<MountRow, Mount>({
+  id: 'id',
+  tool: (r) => ({ id: r.tool_id, assetNumber: r.asset_number, name: r.tool_name, status: r.tool_status }),
+  press: (r) => ({ id: r.press_id, code: r.press_code, name: r.press_name }),
+  mountedAt: at('mounted_at'),
+  unmountedAt: atOrNull('unmounted_at'),
+  mountedBy: 'mounted_by',
+  unmountedBy: 'unmounted_by',
+  note: 'note',
+});
 
 /** Mount spans with their tool and press, as one query. */
 export function mountQuery(db: Queryable) {
@@ -36,18 +41,7 @@ export function mountQuery(db: Queryable) {
     );
 }
 
-export function toMount(row: MountRow): Mount {
-  return {
-    id: row.id,
-    tool: { id: row.tool_id, assetNumber: row.asset_number, name: row.tool_name, status: row.tool_status },
-    press: { id: row.press_id, code: row.press_code, name: row.press_name },
-    mountedAt: iso(row.mounted_at)!,
-    unmountedAt: iso(row.unmounted_at),
-    mountedBy: row.mounted_by,
-    unmountedBy: row.unmounted_by,
-    note: row.note,
-  };
-}
+export const toMount = mount.toRecord;
 
 export async function findMount(db: Queryable, id: number): Promise<Mount | undefined> {
   const row = (await mountQuery(db).where('m.id', id).first()) as MountRow | undefined;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { SETTABLE_STATUSES, type ToolStatus } from '../tools/schema';
+import { SETTABLE_STATUSES, TOOL_STATUSES } from '../tools/schema';
 import { pressCode } from '../codes';
-import { id, oneOf, optionalText, pastTimestamp, pagination } from '../validate';
+import { id, instant, oneOf, optionalText, pastTimestamp, pagination, recordId } from '../validate';
 
 // Only a lookup key here: the asset number's own rules live in core/tools.
 const assetNumber = z
@@ -53,13 +53,14 @@ export type MountHistoryInput = z.input<typeof mountHistoryInput>;
  * One span of a tool on a press: [mountedAt, unmountedAt), open while unmountedAt is null.
  * `note` holds the mount note; an unmount note is added on its own line after "Unmount: ".
  */
-export interface Mount {
-  id: number;
-  tool: { id: number; assetNumber: string; name: string; status: ToolStatus };
-  press: { id: number; code: string; name: string };
-  mountedAt: string;
-  unmountedAt: string | null;
-  mountedBy: string;
-  unmountedBy: string | null;
-  note: string | null;
-}
+export const mountRecord = z.object({
+  id: recordId,
+  tool: z.object({ id: recordId, assetNumber: z.string(), name: z.string(), status: z.enum(TOOL_STATUSES) }),
+  press: z.object({ id: recordId, code: z.string(), name: z.string() }),
+  mountedAt: instant,
+  unmountedAt: instant.nullable(),
+  mountedBy: z.string(),
+  unmountedBy: z.string().nullable(),
+  note: z.string().nullable(),
+}).meta({ id: 'Mount' });
+export type Mount = z.infer<typeof mountRecord>;

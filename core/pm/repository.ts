@@ -1,43 +1,49 @@
 import type { Knex } from 'knex';
-import { iso } from '../db/transaction';
+import { at, count, countOrNull, recordMapper } from '../db/record';
+import type { BigCount, PmEventTable, PmPlanTable } from '../db/tables';
 import type { ToolStatus } from '../tools/schema';
 import type { PmEvent, PmPlan } from './schema';
-import { pmStatus, type PmState } from './state';
+import { pmStatus } from './state';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface PlanRow {
-  id: number;
-  tool_id: number;
-  name: string;
-  interval_shots: number | string | null;
-  interval_days: number | null;
-  warning_percent: number;
-  template_id: number | null;
-  active: boolean;
-  last_pm_lifetime_shots: number | string;
-  last_pm_at: Date;
-  notified_state: PmState;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  asset_number: string;
-  tool_name: string;
-  tool_status: ToolStatus;
-  tool_lifetime_shots: number | string;
-}
+/** A plan row with its tool, as planQuery selects it. */
+type PlanRow = PmPlanTable & { asset_number: string; tool_name: string; tool_status: ToolStatus; tool_lifetime_shots: BigCount };
+type EventRow = PmEventTable;
 
-interface EventRow {
-  id: number;
-  pm_plan_id: number;
-  tool_id: number;
-  performed_at: Date;
-  performed_by: string;
-  lifetime_shots: number | string;
-  inspection_id: number | null;
-  notes: string | null;
-  created_at: Date;
-}
+/** A plan's stored fields; its status (computed at a given `now`) is added by toPlan. */
+const plan = recordMapper<PlanRow, Omit<PmPlan, 'status'>>({
+  id: 'id',
+  toolId: 'tool_id',
+  assetNumber: 'asset_number',
+  toolName: 'tool_name',
+  name: 'name',
+  intervalShots: countOrNull('interval_shots'),
+  intervalDays: 'interval_days',
+  warningPercent: 'warning_percent',
+  templateId: 'template_id',
+  active: 'active',
+  lastPmAt: at('last_pm_at'),
+  lastPmLifetimeShots: count('last_pm_lifetime_shots'),
+  toolLifetimeShots: count('tool_lifetime_shots'),
+  notifiedState: 'notified_state',
+  version: 'version',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+});
+
+const event = recordMapper<EventRow & { plan: PmPlan }, PmEvent>({
+  id: 'id',
+  planId: 'pm_plan_id',
+  toolId: 'tool_id',
+  performedAt: at('performed_at'),
+  performedBy: 'performed_by',
+  lifetimeShots: count('lifetime_shots'),
+  inspectionId: 'inspection_id',
+  notes: 'notes',
+  createdAt: at('created_at'),
+  plan: 'plan',
+});
 
 /** Plans with their tool's asset number and lifetime shots (what their status is computed from), as one query. */
 export function planQuery(db: Queryable) {
@@ -54,34 +60,16 @@ export function planQuery(db: Queryable) {
 
 /** A plan record with its status at `now`; shots since the last PM are derived, never stored. */
 export function toPlan(row: PlanRow, now: Date): PmPlan {
-  const lastPmLifetimeShots = Number(row.last_pm_lifetime_shots);
-  const toolLifetimeShots = Number(row.tool_lifetime_shots);
-  const intervalShots = row.interval_shots == null ? null : Number(row.interval_shots);
+  const fields = plan.toRecord(row);
   return {
-    id: row.id,
-    toolId: row.tool_id,
-    assetNumber: row.asset_number,
-    toolName: row.tool_name,
-    name: row.name,
-    intervalShots,
-    intervalDays: row.interval_days,
-    warningPercent: row.warning_percent,
-    templateId: row.template_id,
-    active: row.active,
-    lastPmAt: iso(row.last_pm_at)!,
-    lastPmLifetimeShots,
-    toolLifetimeShots,
-    notifiedState: row.notified_state,
-    version: row.version,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
+    ...fields,
     status: pmStatus({
-      intervalShots,
-      intervalDays: row.interval_days,
-      warningPercent: row.warning_percent,
-      shotsSinceLastPm: toolLifetimeShots - lastPmLifetimeShots,
+      intervalShots: fields.intervalShots,
+      intervalDays: fields.intervalDays,
+      warningPercent: fields.warningPercent,
+      shotsSinceLastPm: fields.toolLifetimeShots - fields.lastPmLifetimeShots,
       lastPmAt: row.last_pm_at,
-      lastPmLifetimeShots,
+      lastPmLifetimeShots: fields.lastPmLifetimeShots,
       now,
     }),
   };
@@ -95,18 +83,7 @@ export async function findPlan(db: Queryable, id: number, now = new Date(), lock
 }
 
 export function toEvent(row: EventRow, plan: PmPlan): PmEvent {
-  return {
-    id: row.id,
-    planId: row.pm_plan_id,
-    toolId: row.tool_id,
-    performedAt: iso(row.performed_at)!,
-    performedBy: row.performed_by,
-    lifetimeShots: Number(row.lifetime_shots),
-    inspectionId: row.inspection_id,
-    notes: row.notes,
-    createdAt: iso(row.created_at)!,
-    plan,
-  };
+  return event.toRecord({ ...row, plan });
 }
 
 export type { PlanRow, EventRow };

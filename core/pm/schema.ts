@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { id, oneOf, optionalText, pastTimestamp, pagination, text, timestamp } from '../validate';
-import { DEFAULT_WARNING_PERCENT, PM_STATES, type PmState, type PmStatus } from './state';
+import { bigCount, id, instant, oneOf, optionalText, pastTimestamp, pagination, recordId, text, timestamp } from '../validate';
+import { DEFAULT_WARNING_PERCENT, PM_STATES } from './state';
 import { assetNumber } from '../codes';
 
 const intervalShots = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -95,47 +95,72 @@ export const pmTransitionsInput = z
   .object({ now: timestamp.optional() })
   .strict();
 
-export interface PmPlan {
-  id: number;
-  toolId: number;
-  assetNumber: string;
-  toolName: string;
-  name: string;
-  intervalShots: number | null;
-  intervalDays: number | null;
-  warningPercent: number;
-  templateId: number | null;
-  active: boolean;
-  lastPmAt: string;
-  lastPmLifetimeShots: number;
-  /** The tool's lifetime shots now: shots since the last PM are this minus lastPmLifetimeShots. */
-  toolLifetimeShots: number;
-  /** The state last announced (pmTransitions), not necessarily the state now. */
-  notifiedState: PmState;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  status: PmStatus;
-}
+export const pmStatusRecord = z.object({
+  state: pmState,
+  shotsSince: z.number().int(),
+  /** Days since the last PM (fractional, to the hundredth). */
+  daysSince: z.number(),
+  /** Percent of each interval used, floored to a tenth (null without that interval); display only. */
+  shotsPercent: z.number().nullable(),
+  daysPercent: z.number().nullable(),
+  /** The larger of the two: the measure that decides the state. */
+  percent: z.number(),
+  /** Lifetime shot count at which the PM falls due (null without a shot interval). */
+  dueAtShots: z.number().int().nullable(),
+  /** ISO time at which the PM falls due (null without a day interval). */
+  dueAt: instant.nullable(),
+  /** Shots / days left until due; negative once past it (by how much). */
+  remainingShots: z.number().int().nullable(),
+  remainingDays: z.number().nullable(),
+  /** Which measure decides; on a tie, shots (the counter is what wears the mould). */
+  drivenBy: z.enum(['shots', 'days']),
+}).meta({ id: 'PmStatus' });
+export type PmStatus = z.infer<typeof pmStatusRecord>;
 
-export interface PmEvent {
-  id: number;
-  planId: number;
-  toolId: number;
-  performedAt: string;
-  performedBy: string;
-  lifetimeShots: number;
-  inspectionId: number | null;
-  notes: string | null;
-  createdAt: string;
+export const pmPlanRecord = z.object({
+  id: recordId,
+  toolId: recordId,
+  assetNumber: z.string(),
+  toolName: z.string(),
+  name: z.string(),
+  intervalShots: bigCount.nullable(),
+  intervalDays: z.number().int().nullable(),
+  warningPercent: z.number().int(),
+  templateId: recordId.nullable(),
+  active: z.boolean(),
+  lastPmAt: instant,
+  lastPmLifetimeShots: bigCount,
+  /** The tool's lifetime shots now: shots since the last PM are this minus lastPmLifetimeShots. */
+  toolLifetimeShots: bigCount,
+  /** The state last announced (pmTransitions), not necessarily the state now. */
+  notifiedState: pmState,
+  version: z.number().int().positive(),
+  createdAt: instant,
+  updatedAt: instant,
+  status: pmStatusRecord,
+}).meta({ id: 'PmPlan' });
+export type PmPlan = z.infer<typeof pmPlanRecord>;
+
+export const pmEventRecord = z.object({
+  id: recordId,
+  planId: recordId,
+  toolId: recordId,
+  performedAt: instant,
+  performedBy: z.string(),
+  lifetimeShots: bigCount,
+  inspectionId: recordId.nullable(),
+  notes: z.string().nullable(),
+  createdAt: instant,
   /** The plan after the PM: counting again from zero. */
-  plan: PmPlan;
-}
+  plan: pmPlanRecord,
+}).meta({ id: 'PmEvent' });
+export type PmEvent = z.infer<typeof pmEventRecord>;
 
 /** A plan that became more urgent than last announced: announced once, by whoever finds it first. */
-export interface PmTransition {
-  plan: PmPlan;
-  assetNumber: string;
-  from: PmState;
-  to: PmState;
-}
+export const pmTransitionRecord = z.object({
+  plan: pmPlanRecord,
+  assetNumber: z.string(),
+  from: pmState,
+  to: pmState,
+}).meta({ id: 'PmTransition' });
+export type PmTransition = z.infer<typeof pmTransitionRecord>;

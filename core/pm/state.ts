@@ -2,6 +2,7 @@
  * PM state: how far a tool is through its preventive-maintenance interval. Pure (no database, no
  * clock): the caller passes the plan, the shots and the time since the last PM, and `now`.
  */
+import type { PmStatus } from './schema';
 
 export const PM_STATES = ['NOT_DUE', 'WARNING', 'DUE', 'OVERDUE'] as const;
 export type PmState = (typeof PM_STATES)[number];
@@ -32,26 +33,8 @@ export interface PmStateInput {
   lastPmLifetimeShots?: number;
 }
 
-export interface PmStatus {
-  state: PmState;
-  shotsSince: number;
-  /** Days since the last PM (fractional, to the hundredth). */
-  daysSince: number;
-  /** Percent of each interval used, floored to a tenth (null without that interval); display only. */
-  shotsPercent: number | null;
-  daysPercent: number | null;
-  /** The larger of the two: the measure that decides the state. */
-  percent: number;
-  /** Lifetime shot count at which the PM falls due (null without a shot interval). */
-  dueAtShots: number | null;
-  /** ISO time at which the PM falls due (null without a day interval). */
-  dueAt: string | null;
-  /** Shots / days left until due; negative once past it (by how much). */
-  remainingShots: number | null;
-  remainingDays: number | null;
-  /** Which measure decides; on a tie, shots (the counter is what wears the mould). */
-  drivenBy: 'shots' | 'days';
-}
+/** What pmStatus answers: its fields are described with the plan's output schema (core/pm/schema.ts). */
+export type { PmStatus };
 
 /** used / interval as a percent, floored to a tenth, without float noise (45 000 of 50 000 is 90, not 90.00000001). */
 function percentOf(used: number, interval: number): number {

@@ -1,24 +1,26 @@
 import type { Knex } from 'knex';
 import { iso } from '../db/transaction';
+import { at, recordMapper } from '../db/record';
+import type { PressTable } from '../db/tables';
 import type { Press } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface PressRow {
-  id: number;
-  code: string;
-  name: string;
-  tonnage: number | null;
-  opcua_endpoint: string | null;
-  location: string | null;
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
-  tool_id?: number | null;
-  tool_asset_number?: string | null;
-  tool_name?: string | null;
-  mounted_at?: Date | null;
-}
+/** A press row with its open mount's tool, as pressQuery selects it. */
+type PressRow = PressTable & { tool_id?: number | null; tool_asset_number?: string | null; tool_name?: string | null; mounted_at?: Date | null };
+
+const press = recordMapper<PressRow, Press>({
+  id: 'id',
+  code: 'code',
+  name: 'name',
+  tonnage: 'tonnage',
+  opcuaEndpoint: 'opcua_endpoint',
+  location: 'location',
+  active: 'active',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+  tool: (r) => (r.tool_id ? { id: r.tool_id, assetNumber: r.tool_asset_number!, name: r.tool_name!, mountedAt: iso(r.mounted_at)! } : null),
+});
 
 /** Presses with the tool mounted now (open mount), as one query. */
 export function pressQuery(db: Queryable) {
@@ -30,22 +32,7 @@ export function pressQuery(db: Queryable) {
     .select('p.*', 't.id as tool_id', 't.asset_number as tool_asset_number', 't.name as tool_name', 'm.mounted_at as mounted_at');
 }
 
-export function toPress(row: PressRow): Press {
-  return {
-    id: row.id,
-    code: row.code,
-    name: row.name,
-    tonnage: row.tonnage,
-    opcuaEndpoint: row.opcua_endpoint,
-    location: row.location,
-    active: row.active,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    tool: row.tool_id
-      ? { id: row.tool_id, assetNumber: row.tool_asset_number!, name: row.tool_name!, mountedAt: iso(row.mounted_at)! }
-      : null,
-  };
-}
+export const toPress = press.toRecord;
 
 export async function findPress(db: Queryable, where: { id: number } | { code: string }): Promise<Press | undefined> {
   const q = pressQuery(db);

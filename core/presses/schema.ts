@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, text, pagination } from '../validate';
+import { id, instant, optionalText, recordId, text, pagination } from '../validate';
 import { pressCode } from '../codes';
 
 /** Whether text is an OPC-UA TCP endpoint a client can connect to: opc.tcp://host[:port][/path]. */
@@ -70,16 +70,17 @@ export const listPressesInput = z
   .strict();
 export type ListPressesInput = z.input<typeof listPressesInput>;
 
-export interface Press {
-  id: number;
-  code: string;
-  name: string;
-  tonnage: number | null;
-  opcuaEndpoint: string | null;
-  location: string | null;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
+export const pressRecord = z.object({
+  id: recordId,
+  code: z.string(),
+  name: z.string(),
+  tonnage: z.number().int().nullable(),
+  opcuaEndpoint: z.string().nullable(),
+  location: z.string().nullable(),
+  active: z.boolean(),
+  createdAt: instant,
+  updatedAt: instant,
   /** The tool mounted on the press now, if any. */
-  tool: { id: number; assetNumber: string; name: string; mountedAt: string } | null;
-}
+  tool: z.object({ id: recordId, assetNumber: z.string(), name: z.string(), mountedAt: instant }).nullable(),
+}).meta({ id: 'Press' });
+export type Press = z.infer<typeof pressRecord>;

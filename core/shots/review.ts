@@ -4,67 +4,47 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { audited } from '../audit/audited';
 import { fetchPage } from '../db/page';
-import { inTransaction, iso } from '../db/transaction';
+import { inTransaction } from '../db/transaction';
+import { at, atOrNull, count, countOrNull, recordMapper } from '../db/record';
+import type { ShotReadingTable } from '../db/tables';
 import { conflict, notFound } from '../errors';
 import { enqueueShots } from '../outbox/shots';
 import { pmTransitionsInTransaction } from '../pm/service';
-import type { PmTransition } from '../pm/schema';
 import { parse, type Page } from '../validate';
 import type { Outcome } from './counter';
 import { addShots } from './lifetime';
-import { acceptHeldReadingInput, listHeldReadingsInput, rejectHeldReadingInput } from './schema';
+import { acceptHeldReadingInput, listHeldReadingsInput, rejectHeldReadingInput, type AcceptResult, type HeldReading } from './schema';
+
+export type { AcceptResult, HeldReading };
 
 type Queryable = Knex | Knex.Transaction;
 
-/** A held reading (a jump above the limit), before or after an engineer's review. */
-export interface HeldReading {
-  id: number;
-  source: string;
-  at: string;
-  press: { id: number; code: string } | null;
-  /** The tool the reading was attributed to when it arrived (null: no tool was mounted). */
-  tool: { id: number; assetNumber: string } | null;
-  /** The counter as the press reported it, as text (a UInt64 counter exceeds 2^53); null for a manual entry. */
-  counter: string | null;
-  /** The shots accepting adds. */
-  pending: number | null;
-  /** Shots it added: 0 while held or rejected, `pending` once accepted. */
-  delta: number;
-  outcome: Outcome;
-  cycleTimeMs: number | null;
-  mouldId: string | null;
-  recordedAt: string;
-  reviewedAt: string | null;
-  reviewedBy: string | null;
-  /** The engineer's note on accepting, or the reason for rejecting. */
-  reviewNote: string | null;
-}
-
-export interface AcceptResult {
-  reading: HeldReading;
-  /** PM plans of the tool that became more urgent with the accepted shots: each announced once. */
-  transitions: PmTransition[];
-}
-
-interface HeldRow {
-  id: number;
-  source: string;
-  at: Date | string;
-  press_id: number | null;
+/** A shot reading row with its press's code and tool's asset number, as heldQuery selects it (counters as text). */
+type HeldRow = Omit<ShotReadingTable, 'counter' | 'pending'> & {
   press_code: string | null;
-  tool_id: number | null;
   asset_number: string | null;
   counter: string | null;
   pending: string | null;
-  delta: number | string;
-  outcome: Outcome;
-  cycle_time_ms: number | null;
-  mould_id: string | null;
-  created_at: Date | string;
-  reviewed_at: Date | string | null;
-  reviewed_by: string | null;
-  review_note: string | null;
-}
+};
+
+const held = recordMapper<HeldRow, HeldReading>({
+  id: count('id'),
+  source: 'source',
+  at: at('at'),
+  press: (r) => (r.press_id === null ? null : { id: r.press_id, code: r.press_code! }),
+  tool: (r) => (r.tool_id === null ? null : { id: r.tool_id, assetNumber: r.asset_number! }),
+  counter: 'counter',
+  pending: countOrNull('pending'),
+  delta: count('delta'),
+  outcome: 'outcome',
+  cycleTimeMs: 'cycle_time_ms',
+  mouldId: 'mould_id',
+  recordedAt: at('created_at'),
+  reviewedAt: atOrNull('reviewed_at'),
+  reviewedBy: 'reviewed_by',
+  reviewNote: 'review_note',
+});
+const toHeld = held.toRecord;
 
 function heldQuery(db: Queryable) {
   return db('shot_readings as r')
@@ -75,26 +55,6 @@ function heldQuery(db: Queryable) {
       db.raw('r.counter::text AS counter'), db.raw('r.pending::text AS pending'), 'r.delta', 'r.outcome',
       'r.cycle_time_ms', 'r.mould_id', 'r.created_at', 'r.reviewed_at', 'r.reviewed_by', 'r.review_note',
     );
-}
-
-function toHeld(r: HeldRow): HeldReading {
-  return {
-    id: Number(r.id),
-    source: r.source,
-    at: iso(r.at)!,
-    press: r.press_id === null ? null : { id: r.press_id, code: r.press_code! },
-    tool: r.tool_id === null ? null : { id: r.tool_id, assetNumber: r.asset_number! },
-    counter: r.counter,
-    pending: r.pending === null ? null : Number(r.pending),
-    delta: Number(r.delta),
-    outcome: r.outcome,
-    cycleTimeMs: r.cycle_time_ms,
-    mouldId: r.mould_id,
-    recordedAt: iso(r.created_at)!,
-    reviewedAt: iso(r.reviewed_at),
-    reviewedBy: r.reviewed_by,
-    reviewNote: r.review_note,
-  };
 }
 
 async function findReading(db: Queryable, id: number): Promise<HeldReading | undefined> {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { id, oneOf, optionalText, pagination, pastTimestamp, text } from '../validate';
+import { id, instant, oneOf, optionalText, pagination, pastTimestamp, recordId, text } from '../validate';
 import { pressCode } from '../codes';
+import { mountRecord } from '../mounts/schema';
+import { pmTransitionRecord } from '../pm/schema';
+import { OUTCOMES } from './counter';
 
 /** UInt64's maximum: no press counter reports more. */
 const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -82,3 +85,57 @@ export type AcceptHeldReadingInput = z.input<typeof acceptHeldReadingInput>;
 /** An engineer rejects a held jump (a glitch, a typo): it never counts, and says why. */
 export const rejectHeldReadingInput = z.object({ id, reason: text(2000) }).strict();
 export type RejectHeldReadingInput = z.input<typeof rejectHeldReadingInput>;
+
+/** A held reading (a jump above the limit), before or after an engineer's review. */
+export const heldReadingRecord = z.object({
+  id: recordId,
+  source: z.string(),
+  at: instant,
+  press: z.object({ id: recordId, code: z.string() }).nullable(),
+  /** The tool the reading was attributed to when it arrived (null: no tool was mounted). */
+  tool: z.object({ id: recordId, assetNumber: z.string() }).nullable(),
+  /** The counter as the press reported it, as text (a UInt64 counter exceeds 2^53); null for a manual entry. */
+  counter: z.string().nullable(),
+  /** The shots accepting adds (beyond 2^53 a review refuses it). */
+  pending: z.number().nullable(),
+  /** Shots it added: 0 while held or rejected, `pending` once accepted. */
+  delta: z.number().int(),
+  outcome: z.enum(OUTCOMES),
+  cycleTimeMs: z.number().int().nullable(),
+  mouldId: z.string().nullable(),
+  recordedAt: instant,
+  reviewedAt: instant.nullable(),
+  reviewedBy: z.string().nullable(),
+  /** The engineer's note on accepting, or the reason for rejecting. */
+  reviewNote: z.string().nullable(),
+}).meta({ id: 'HeldReading' });
+export type HeldReading = z.infer<typeof heldReadingRecord>;
+
+export const acceptResultRecord = z.object({
+  reading: heldReadingRecord,
+  /** PM plans of the tool that became more urgent with the accepted shots: each announced once. */
+  transitions: z.array(pmTransitionRecord),
+}).meta({ id: 'AcceptResult' });
+export type AcceptResult = z.infer<typeof acceptResultRecord>;
+
+/** What recordReadings answers (core/shots/service.ts: RecordResult). */
+export const recordResultRecord = z.object({
+  /** One per reading, in the order given; `duplicate` = stored before (same source and time), nothing done again. */
+  readings: z.array(
+    z.object({
+      source: z.string(),
+      at: instant,
+      outcome: z.enum([...OUTCOMES, 'duplicate']),
+      delta: z.number().int(),
+      pending: z.number().int().nullable(),
+      pressId: recordId.nullable(),
+      toolId: recordId.nullable(),
+      assetNumber: z.string().nullable(),
+      lifetimeShots: z.number().int().nullable(),
+      mouldMismatch: z.string().nullable(),
+    }),
+  ),
+  transitions: z.array(pmTransitionRecord),
+  /** Tools moved because a press reported their MouldId, in time order. */
+  remounts: z.array(z.object({ unmounted: z.array(mountRecord), mounted: mountRecord })),
+}).meta({ id: 'ShotReadingsResult' });

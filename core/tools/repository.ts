@@ -1,43 +1,49 @@
 import type { Knex } from 'knex';
 import { iso } from '../db/transaction';
-import type { Cavity, Tool, ToolStatus } from './schema';
+import { at, atOrNull, count, countOrNull, recordMapper } from '../db/record';
+import type { ToolCavityTable, ToolTable } from '../db/tables';
+import type { Cavity, Tool } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface ToolRow {
-  id: number;
-  asset_number: string;
-  name: string;
-  part_numbers: string[];
-  customer: string | null;
-  owner: string | null;
-  toolmaker: string | null;
-  year: number | null;
-  spi_class: number | null;
-  cavity_count: number;
-  hot_runner_zones: number;
-  expected_lifetime_shots: number | null;
-  lifetime_shots: number;
-  status: ToolStatus;
-  location: string | null;
-  notes: string | null;
-  retired_at: Date | null;
-  retired_reason: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  press_id?: number | null;
-  press_code?: string | null;
-  mounted_at?: Date | null;
-}
+/** A tool row with its open mount's press, as toolQuery selects it. */
+type ToolRow = ToolTable & { press_id?: number | null; press_code?: string | null; mounted_at?: Date | null };
+type CavityRow = ToolCavityTable;
 
-interface CavityRow {
-  tool_id: number;
-  number: number;
-  state: 'active' | 'blocked';
-  blocked_reason: string | null;
-  lifetime_shots: number;
-}
+const cavity = recordMapper<CavityRow, Cavity>({
+  number: 'number',
+  state: 'state',
+  blockedReason: 'blocked_reason',
+  lifetimeShots: count('lifetime_shots'),
+});
+
+/** A tool from its row and its cavities' rows (activeCavities and cavities come from those). */
+const tool = recordMapper<ToolRow & { cavities: Cavity[] }, Tool>({
+  id: 'id',
+  assetNumber: 'asset_number',
+  name: 'name',
+  partNumbers: (r) => r.part_numbers ?? [],
+  customer: 'customer',
+  owner: 'owner',
+  toolmaker: 'toolmaker',
+  year: 'year',
+  spiClass: 'spi_class',
+  cavityCount: 'cavity_count',
+  activeCavities: (r) => r.cavities.filter((c) => c.state === 'active').length,
+  cavities: 'cavities',
+  hotRunnerZones: 'hot_runner_zones',
+  expectedLifetimeShots: countOrNull('expected_lifetime_shots'),
+  lifetimeShots: count('lifetime_shots'),
+  status: 'status',
+  location: 'location',
+  notes: 'notes',
+  retiredAt: atOrNull('retired_at'),
+  retiredReason: 'retired_reason',
+  version: 'version',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+  press: (r) => (r.press_id ? { id: r.press_id, code: r.press_code!, mountedAt: iso(r.mounted_at)! } : null),
+});
 
 /** Tools with their current press (open mount), as one query. */
 export function toolQuery(db: Queryable) {
@@ -47,41 +53,6 @@ export function toolQuery(db: Queryable) {
     })
     .leftJoin('presses as p', 'p.id', 'm.press_id')
     .select('t.*', 'p.id as press_id', 'p.code as press_code', 'm.mounted_at as mounted_at');
-}
-
-function toTool(row: ToolRow, cavities: CavityRow[]): Tool {
-  const cavs: Cavity[] = cavities.map((c) => ({
-    number: c.number,
-    state: c.state,
-    blockedReason: c.blocked_reason,
-    lifetimeShots: Number(c.lifetime_shots),
-  }));
-  return {
-    id: row.id,
-    assetNumber: row.asset_number,
-    name: row.name,
-    partNumbers: row.part_numbers ?? [],
-    customer: row.customer,
-    owner: row.owner,
-    toolmaker: row.toolmaker,
-    year: row.year,
-    spiClass: row.spi_class,
-    cavityCount: row.cavity_count,
-    activeCavities: cavs.filter((c) => c.state === 'active').length,
-    cavities: cavs,
-    hotRunnerZones: row.hot_runner_zones,
-    expectedLifetimeShots: row.expected_lifetime_shots == null ? null : Number(row.expected_lifetime_shots),
-    lifetimeShots: Number(row.lifetime_shots),
-    status: row.status,
-    location: row.location,
-    notes: row.notes,
-    retiredAt: iso(row.retired_at),
-    retiredReason: row.retired_reason,
-    version: row.version,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-    press: row.press_id ? { id: row.press_id, code: row.press_code!, mountedAt: iso(row.mounted_at)! } : null,
-  };
 }
 
 /** Attach cavities to tool rows with one extra query. */
@@ -96,7 +67,7 @@ export async function hydrate(db: Queryable, rows: ToolRow[]): Promise<Tool[]> {
     list.push(c);
     byTool.set(c.tool_id, list);
   }
-  return rows.map((r) => toTool(r, byTool.get(r.id) ?? []));
+  return rows.map((r) => tool.toRecord({ ...r, cavities: (byTool.get(r.id) ?? []).map(cavity.toRecord) }));
 }
 
 export async function findTool(db: Queryable, where: { id: number } | { assetNumber: string }, lock = false): Promise<Tool | undefined> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, optionalText, text, pagination } from '../validate';
+import { bigCount, id, instant, optionalText, recordId, text, pagination } from '../validate';
 import { assetNumber } from '../codes';
 
 export const TOOL_STATUSES = ['in_press', 'in_store', 'in_maintenance', 'at_toolmaker', 'retired'] as const;
@@ -110,37 +110,39 @@ export const listToolsInput = z
   .strict();
 export type ListToolsInput = z.input<typeof listToolsInput>;
 
-export interface Cavity {
-  number: number;
-  state: 'active' | 'blocked';
-  blockedReason: string | null;
-  lifetimeShots: number;
-}
+export const cavityRecord = z.object({
+  number: z.number().int().min(1).max(MAX_CAVITIES),
+  state: z.enum(['active', 'blocked']),
+  blockedReason: z.string().nullable(),
+  lifetimeShots: bigCount,
+}).meta({ id: 'Cavity' });
+export type Cavity = z.infer<typeof cavityRecord>;
 
-export interface Tool {
-  id: number;
-  assetNumber: string;
-  name: string;
-  partNumbers: string[];
-  customer: string | null;
-  owner: string | null;
-  toolmaker: string | null;
-  year: number | null;
-  spiClass: number | null;
-  cavityCount: number;
-  activeCavities: number;
-  cavities: Cavity[];
-  hotRunnerZones: number;
-  expectedLifetimeShots: number | null;
-  lifetimeShots: number;
-  status: ToolStatus;
-  location: string | null;
-  notes: string | null;
-  retiredAt: string | null;
-  retiredReason: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
+export const toolRecord = z.object({
+  id: recordId,
+  assetNumber: z.string(),
+  name: z.string(),
+  partNumbers: z.array(z.string()),
+  customer: z.string().nullable(),
+  owner: z.string().nullable(),
+  toolmaker: z.string().nullable(),
+  year: z.number().int().nullable(),
+  spiClass: z.number().int().nullable(),
+  cavityCount: z.number().int(),
+  activeCavities: z.number().int().min(0),
+  cavities: z.array(cavityRecord),
+  hotRunnerZones: z.number().int(),
+  expectedLifetimeShots: bigCount.nullable(),
+  lifetimeShots: bigCount,
+  status: z.enum(TOOL_STATUSES),
+  location: z.string().nullable(),
+  notes: z.string().nullable(),
+  retiredAt: instant.nullable(),
+  retiredReason: z.string().nullable(),
+  version: z.number().int().positive(),
+  createdAt: instant,
+  updatedAt: instant,
   /** The press the tool is mounted on now, if any. */
-  press: { id: number; code: string; mountedAt: string } | null;
-}
+  press: z.object({ id: recordId, code: z.string(), mountedAt: instant }).nullable(),
+}).meta({ id: 'Tool' });
+export type Tool = z.infer<typeof toolRecord>;

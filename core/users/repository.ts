@@ -1,40 +1,30 @@
 import type { Knex } from 'knex';
-import type { UserRole } from '../auth/actor';
-import { iso } from '../db/transaction';
-import type { EditorAccess, User } from './schema';
+import { at, recordMapper } from '../db/record';
+import type { UserTable } from '../db/tables';
+import type { User } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
 
-interface UserRow {
-  id: number;
-  username: string;
-  display_name: string;
-  role: UserRole;
-  editor_access: EditorAccess;
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+/** What a user row holds but core never hands out. */
+type UserRow = Omit<UserTable, 'password_hash' | 'pin_hash' | 'password_changed_at' | 'must_change_password'>;
+
+const user = recordMapper<UserRow, User>({
+  id: 'id',
+  username: 'username',
+  displayName: 'display_name',
+  role: 'role',
+  editorAccess: 'editor_access',
+  active: 'active',
+  createdAt: at('created_at'),
+  updatedAt: at('updated_at'),
+});
 
 // Named columns, never `*`: the hashes stay in the database.
-const COLUMNS = ['id', 'username', 'display_name', 'role', 'editor_access', 'active', 'created_at', 'updated_at'];
-
 export function userQuery(db: Queryable) {
-  return db('users').select(COLUMNS);
+  return db('users').select(user.columns);
 }
 
-export function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    username: row.username,
-    displayName: row.display_name,
-    role: row.role,
-    editorAccess: row.editor_access,
-    active: row.active,
-    createdAt: iso(row.created_at)!,
-    updatedAt: iso(row.updated_at)!,
-  };
-}
+export const toUser = user.toRecord;
 
 export async function findUser(db: Queryable, where: { id: number } | { username: string }, lock = false): Promise<User | undefined> {
   const q = userQuery(db);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES, type UserRole } from '../auth/actor';
-import { id, text, pagination } from '../validate';
+import { id, instant, recordId, text, pagination } from '../validate';
 
 export const EDITOR_ACCESS = ['none', 'read', 'full'] as const;
 export type EditorAccess = (typeof EDITOR_ACCESS)[number];
@@ -64,13 +64,14 @@ export const listUsersInput = z
 export type ListUsersInput = z.input<typeof listUsersInput>;
 
 /** A user as core hands it out: never a password or PIN hash. */
-export interface User {
-  id: number;
-  username: string;
-  displayName: string;
-  role: UserRole;
-  editorAccess: EditorAccess;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export const userRecord = z.object({
+  id: recordId,
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  editorAccess: z.enum(EDITOR_ACCESS),
+  active: z.boolean(),
+  createdAt: instant,
+  updatedAt: instant,
+}).meta({ id: 'User' });
+export type User = z.infer<typeof userRecord>;

@@ -17,6 +17,20 @@ export function inputSchema(schema: z.ZodType | undefined): Json | undefined {
   return json;
 }
 
+/**
+ * The answer's JSON Schema, as core hands it out. Named records (`.meta({ id })` in core's schemas)
+ * go to `components.schemas` once and are referred to by `$ref`.
+ */
+function outputSchema(schema: z.ZodType, components: Record<string, Json>): Json {
+  const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  delete json.$schema;
+  const defs = (json.$defs ?? {}) as Record<string, Json>;
+  delete json.$defs;
+  const toComponents = (value: Json): Json => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
+  for (const [name, def] of Object.entries(defs)) components[name] ??= toComponents(def);
+  return toComponents(json);
+}
+
 export function pathFields(path: string): string[] {
   return [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
 }
@@ -44,6 +58,7 @@ const problemResponse = (description: string) => ({
 
 export function openApiDocument(routes: Route[], base: string): Json {
   const paths: Record<string, Json> = {};
+  const records: Record<string, Json> = {};
   for (const route of routes) {
     const fields = pathFields(route.path);
     const schema = inputSchema(route.input);
@@ -85,10 +100,8 @@ export function openApiDocument(routes: Route[], base: string): Json {
     if (route.produces) responses[status] = { description: 'OK', content: { [route.produces]: {} } };
     else if (route.status === 204) responses['204'] = { description: 'Done' };
     else {
-      // Lists answer with core's Page; the rest with core's record as it is.
-      const paged = route.method === 'GET' && 'limit' in props && 'offset' in props;
-      const schema = paged ? { $ref: '#/components/schemas/Page' } : {};
-      responses[status] = { description: status === '201' ? 'Created' : 'OK', content: { 'application/json': { schema } } };
+      const description = status === '201' ? 'Created' : 'OK';
+      responses[status] = { description, content: { 'application/json': { schema: route.output ? outputSchema(route.output, records) : {} } } };
     }
     if (route.input) responses['400'] = problemResponse('Invalid input: `errors` names each field and rule');
     if (route.permission !== 'anonymous') {
@@ -127,18 +140,7 @@ export function openApiDocument(routes: Route[], base: string): Json {
         sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `The session cookie from POST /session; writes also need the ${CSRF_HEADER} header` },
       },
       schemas: {
-        Page: {
-          type: 'object',
-          description: 'One page of a list: `total` counts every match up to a cap (`totalCapped` says the cap was reached).',
-          required: ['items', 'total', 'totalCapped', 'limit', 'offset'],
-          properties: {
-            items: { type: 'array', items: { type: 'object' } },
-            total: { type: 'integer' },
-            totalCapped: { type: 'boolean' },
-            limit: { type: 'integer' },
-            offset: { type: 'integer' },
-          },
-        },
+        ...Object.fromEntries(Object.entries(records).sort(([a], [b]) => a.localeCompare(b))),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code', 'errors'],

@@ -11,9 +11,9 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor } from '../../core/auth/actor';
 import { authorize, type Operation } from '../../core/auth/permissions';
-import { parse } from '../../core/validate';
-import { listAuditEvents, listAuditInput } from '../../core/audit/query';
-import { verifyAuditChain, verifyAuditInput } from '../../core/audit/verify';
+import { pageOf, parse } from '../../core/validate';
+import { auditEventRecord, listAuditEvents, listAuditInput } from '../../core/audit/query';
+import { auditChainReportRecord, verifyAuditChain, verifyAuditInput } from '../../core/audit/verify';
 import * as tools from '../../core/tools/service';
 import * as toolSchema from '../../core/tools/schema';
 import * as presses from '../../core/presses/service';
@@ -76,6 +76,8 @@ export interface Route {
   permission: Operation | null | 'anonymous';
   /** Core's input schema: the query string (GET) or the JSON body (other methods), path fields included. */
   input?: z.ZodType;
+  /** Core's output schema of the JSON answer (a record, a list, a Page of records); none for 204 and files. */
+  output?: z.ZodType;
   /** Success status (default 200; 201 for creations; 204 when the handler returns undefined). */
   status?: number;
   /** Not a data body but a file (CSV, NDJSON) or HTML. */
@@ -101,90 +103,90 @@ const idOnly = z.object({ id: z.unknown() }).strict();
 /** Every core operation over HTTP, in documentation order. Session routes (login/logout/me) live in router.ts. */
 export const CORE_ROUTES: Route[] = [
   // Tools
-  r({ method: 'GET', path: '/tools', operationId: 'listTools', tag: 'Tools', summary: 'List tools (filter by status, customer, search text)', permission: 'tool.read', input: toolSchema.listToolsInput, run: call(tools.listTools) }),
-  r({ method: 'POST', path: '/tools', operationId: 'createTool', tag: 'Tools', summary: 'Register a tool (mould)', permission: 'tool.create', input: toolSchema.createToolInput, status: 201, run: call(tools.createTool) }),
-  r({ method: 'GET', path: '/tools/{id}', operationId: 'getTool', tag: 'Tools', summary: 'A tool by id', permission: 'tool.read', input: z.object({ id: z.number().int().positive() }), run: call(tools.getTool) }),
-  r({ method: 'GET', path: '/tools/by-asset/{assetNumber}', operationId: 'getToolByAssetNumber', tag: 'Tools', summary: 'A tool by asset number (what its QR label carries)', permission: 'tool.read', input: z.object({ assetNumber: z.string() }), run: call(tools.getTool) }),
-  r({ method: 'PATCH', path: '/tools/{id}', operationId: 'updateTool', tag: 'Tools', summary: 'Change a tool (send `version` for optimistic locking)', permission: 'tool.update', input: toolSchema.updateToolInput, run: call(tools.updateTool) }),
-  r({ method: 'POST', path: '/tools/{id}/retire', operationId: 'retireTool', tag: 'Tools', summary: 'Retire a tool, with the reason', permission: 'tool.retire', input: toolSchema.retireToolInput, run: call(tools.retireTool) }),
+  r({ method: 'GET', path: '/tools', operationId: 'listTools', tag: 'Tools', summary: 'List tools (filter by status, customer, search text)', permission: 'tool.read', input: toolSchema.listToolsInput, output: pageOf(toolSchema.toolRecord), run: call(tools.listTools) }),
+  r({ method: 'POST', path: '/tools', operationId: 'createTool', tag: 'Tools', summary: 'Register a tool (mould)', permission: 'tool.create', input: toolSchema.createToolInput, output: toolSchema.toolRecord, status: 201, run: call(tools.createTool) }),
+  r({ method: 'GET', path: '/tools/{id}', operationId: 'getTool', tag: 'Tools', summary: 'A tool by id', permission: 'tool.read', input: z.object({ id: z.number().int().positive() }), output: toolSchema.toolRecord, run: call(tools.getTool) }),
+  r({ method: 'GET', path: '/tools/by-asset/{assetNumber}', operationId: 'getToolByAssetNumber', tag: 'Tools', summary: 'A tool by asset number (what its QR label carries)', permission: 'tool.read', input: z.object({ assetNumber: z.string() }), output: toolSchema.toolRecord, run: call(tools.getTool) }),
+  r({ method: 'PATCH', path: '/tools/{id}', operationId: 'updateTool', tag: 'Tools', summary: 'Change a tool (send `version` for optimistic locking)', permission: 'tool.update', input: toolSchema.updateToolInput, output: toolSchema.toolRecord, run: call(tools.updateTool) }),
+  r({ method: 'POST', path: '/tools/{id}/retire', operationId: 'retireTool', tag: 'Tools', summary: 'Retire a tool, with the reason', permission: 'tool.retire', input: toolSchema.retireToolInput, output: toolSchema.toolRecord, run: call(tools.retireTool) }),
 
   // Presses
-  r({ method: 'GET', path: '/presses', operationId: 'listPresses', tag: 'Presses', summary: 'List presses', permission: 'press.read', input: pressSchema.listPressesInput, run: call(presses.listPresses) }),
-  r({ method: 'POST', path: '/presses', operationId: 'createPress', tag: 'Presses', summary: 'Add a press', permission: 'press.create', input: pressSchema.createPressInput, status: 201, run: call(presses.createPress) }),
-  r({ method: 'GET', path: '/presses/{id}', operationId: 'getPress', tag: 'Presses', summary: 'A press by id', permission: 'press.read', input: z.object({ id: z.number().int().positive() }), run: call(presses.getPress) }),
-  r({ method: 'GET', path: '/presses/by-code/{code}', operationId: 'getPressByCode', tag: 'Presses', summary: 'A press by its code', permission: 'press.read', input: z.object({ code: z.string() }), run: call(presses.getPress) }),
-  r({ method: 'PATCH', path: '/presses/{id}', operationId: 'updatePress', tag: 'Presses', summary: 'Change a press', permission: 'press.update', input: pressSchema.updatePressInput, run: call(presses.updatePress) }),
+  r({ method: 'GET', path: '/presses', operationId: 'listPresses', tag: 'Presses', summary: 'List presses', permission: 'press.read', input: pressSchema.listPressesInput, output: pageOf(pressSchema.pressRecord), run: call(presses.listPresses) }),
+  r({ method: 'POST', path: '/presses', operationId: 'createPress', tag: 'Presses', summary: 'Add a press', permission: 'press.create', input: pressSchema.createPressInput, output: pressSchema.pressRecord, status: 201, run: call(presses.createPress) }),
+  r({ method: 'GET', path: '/presses/{id}', operationId: 'getPress', tag: 'Presses', summary: 'A press by id', permission: 'press.read', input: z.object({ id: z.number().int().positive() }), output: pressSchema.pressRecord, run: call(presses.getPress) }),
+  r({ method: 'GET', path: '/presses/by-code/{code}', operationId: 'getPressByCode', tag: 'Presses', summary: 'A press by its code', permission: 'press.read', input: z.object({ code: z.string() }), output: pressSchema.pressRecord, run: call(presses.getPress) }),
+  r({ method: 'PATCH', path: '/presses/{id}', operationId: 'updatePress', tag: 'Presses', summary: 'Change a press', permission: 'press.update', input: pressSchema.updatePressInput, output: pressSchema.pressRecord, run: call(presses.updatePress) }),
 
   // Mounts
-  r({ method: 'GET', path: '/mounts', operationId: 'mountHistory', tag: 'Mounts', summary: 'Mount history (of a tool, of a press, or all)', permission: 'mount.read', input: mountSchema.mountHistoryInput, run: call(mounts.mountHistory) }),
-  r({ method: 'POST', path: '/mounts', operationId: 'mountTool', tag: 'Mounts', summary: 'Mount a tool on a press', permission: 'mount.mount', input: mountSchema.mountToolInput, status: 201, run: call(mounts.mountTool) }),
-  r({ method: 'POST', path: '/mounts/unmount', operationId: 'unmountTool', tag: 'Mounts', summary: 'Unmount a tool (named by itself or by its press)', permission: 'mount.unmount', input: mountSchema.unmountToolInput, run: call(mounts.unmountTool) }),
+  r({ method: 'GET', path: '/mounts', operationId: 'mountHistory', tag: 'Mounts', summary: 'Mount history (of a tool, of a press, or all)', permission: 'mount.read', input: mountSchema.mountHistoryInput, output: pageOf(mountSchema.mountRecord), run: call(mounts.mountHistory) }),
+  r({ method: 'POST', path: '/mounts', operationId: 'mountTool', tag: 'Mounts', summary: 'Mount a tool on a press', permission: 'mount.mount', input: mountSchema.mountToolInput, output: mountSchema.mountRecord, status: 201, run: call(mounts.mountTool) }),
+  r({ method: 'POST', path: '/mounts/unmount', operationId: 'unmountTool', tag: 'Mounts', summary: 'Unmount a tool (named by itself or by its press)', permission: 'mount.unmount', input: mountSchema.unmountToolInput, output: mountSchema.mountRecord, run: call(mounts.unmountTool) }),
 
   // PM
-  r({ method: 'GET', path: '/pm/plans', operationId: 'listPmPlans', tag: 'PM', summary: 'PM plans with their state (NOT_DUE, WARNING, DUE, OVERDUE)', permission: 'pm.read', input: pmSchema.listPlansInput, run: call(pm.listPlans) }),
-  r({ method: 'POST', path: '/pm/plans', operationId: 'createPmPlan', tag: 'PM', summary: 'Add a PM plan to a tool (by shots and/or days)', permission: 'pm.plan.create', input: pmSchema.createPlanInput, status: 201, run: call(pm.createPlan) }),
-  r({ method: 'GET', path: '/pm/plans/{id}', operationId: 'getPmPlan', tag: 'PM', summary: 'A PM plan by id, with its state', permission: 'pm.read', input: pmSchema.getPlanInput, run: call(pm.getPlan) }),
-  r({ method: 'PATCH', path: '/pm/plans/{id}', operationId: 'updatePmPlan', tag: 'PM', summary: 'Change a PM plan', permission: 'pm.plan.update', input: pmSchema.updatePlanInput, run: call(pm.updatePlan) }),
-  r({ method: 'POST', path: '/pm/plans/{planId}/record', operationId: 'recordPm', tag: 'PM', summary: 'Record a PM done on the plan', permission: 'pm.record', input: pmSchema.recordPmInput, status: 201, run: call(pm.recordPm) }),
-  r({ method: 'POST', path: '/pm/transitions', operationId: 'pmTransitions', tag: 'PM', summary: 'Plans that became more urgent since last asked (each announced once, whoever asks)', permission: 'pm.read', input: pmSchema.pmTransitionsInput, run: call(pm.pmTransitions) }),
+  r({ method: 'GET', path: '/pm/plans', operationId: 'listPmPlans', tag: 'PM', summary: 'PM plans with their state (NOT_DUE, WARNING, DUE, OVERDUE)', permission: 'pm.read', input: pmSchema.listPlansInput, output: pageOf(pmSchema.pmPlanRecord), run: call(pm.listPlans) }),
+  r({ method: 'POST', path: '/pm/plans', operationId: 'createPmPlan', tag: 'PM', summary: 'Add a PM plan to a tool (by shots and/or days)', permission: 'pm.plan.create', input: pmSchema.createPlanInput, output: pmSchema.pmPlanRecord, status: 201, run: call(pm.createPlan) }),
+  r({ method: 'GET', path: '/pm/plans/{id}', operationId: 'getPmPlan', tag: 'PM', summary: 'A PM plan by id, with its state', permission: 'pm.read', input: pmSchema.getPlanInput, output: pmSchema.pmPlanRecord, run: call(pm.getPlan) }),
+  r({ method: 'PATCH', path: '/pm/plans/{id}', operationId: 'updatePmPlan', tag: 'PM', summary: 'Change a PM plan', permission: 'pm.plan.update', input: pmSchema.updatePlanInput, output: pmSchema.pmPlanRecord, run: call(pm.updatePlan) }),
+  r({ method: 'POST', path: '/pm/plans/{planId}/record', operationId: 'recordPm', tag: 'PM', summary: 'Record a PM done on the plan', permission: 'pm.record', input: pmSchema.recordPmInput, output: pmSchema.pmEventRecord, status: 201, run: call(pm.recordPm) }),
+  r({ method: 'POST', path: '/pm/transitions', operationId: 'pmTransitions', tag: 'PM', summary: 'Plans that became more urgent since last asked (each announced once, whoever asks)', permission: 'pm.read', input: pmSchema.pmTransitionsInput, output: z.array(pmSchema.pmTransitionRecord), run: call(pm.pmTransitions) }),
 
   // Inspections and their templates
-  r({ method: 'GET', path: '/inspections', operationId: 'listInspections', tag: 'Inspections', summary: 'List inspections', permission: 'inspection.read', input: inspectionSchema.listInspectionsInput, run: call(inspections.listInspections) }),
-  r({ method: 'POST', path: '/inspections', operationId: 'recordInspection', tag: 'Inspections', summary: 'Record an inspection against a checklist template', permission: 'inspection.record', input: inspectionSchema.recordInspectionInput, status: 201, run: call(inspections.recordInspection) }),
-  r({ method: 'GET', path: '/inspections/{id}', operationId: 'getInspection', tag: 'Inspections', summary: 'An inspection by id', permission: 'inspection.read', input: inspectionSchema.getInspectionInput, run: call(inspections.getInspection) }),
-  r({ method: 'GET', path: '/inspection-templates', operationId: 'listInspectionTemplates', tag: 'Inspections', summary: 'Checklist templates', permission: 'inspection.read', input: inspectionSchema.listTemplatesInput, run: call(templates.listTemplates) }),
-  r({ method: 'POST', path: '/inspection-templates', operationId: 'createInspectionTemplate', tag: 'Inspections', summary: 'Add a checklist template', permission: 'template.manage', input: inspectionSchema.createTemplateInput, status: 201, run: call(templates.createTemplate) }),
-  r({ method: 'GET', path: '/inspection-templates/{id}', operationId: 'getInspectionTemplate', tag: 'Inspections', summary: 'A checklist template by id', permission: 'inspection.read', input: z.object({ id: z.number().int().positive() }), run: call(templates.getTemplate) }),
-  r({ method: 'GET', path: '/inspection-templates/by-code/{code}', operationId: 'getInspectionTemplateByCode', tag: 'Inspections', summary: 'A checklist template by code', permission: 'inspection.read', input: z.object({ code: z.string() }), run: call(templates.getTemplate) }),
-  r({ method: 'PATCH', path: '/inspection-templates/{id}', operationId: 'updateInspectionTemplate', tag: 'Inspections', summary: 'Change a checklist template', permission: 'template.manage', input: inspectionSchema.updateTemplateInput, run: call(templates.updateTemplate) }),
+  r({ method: 'GET', path: '/inspections', operationId: 'listInspections', tag: 'Inspections', summary: 'List inspections', permission: 'inspection.read', input: inspectionSchema.listInspectionsInput, output: pageOf(inspectionSchema.inspectionRecord), run: call(inspections.listInspections) }),
+  r({ method: 'POST', path: '/inspections', operationId: 'recordInspection', tag: 'Inspections', summary: 'Record an inspection against a checklist template', permission: 'inspection.record', input: inspectionSchema.recordInspectionInput, output: inspectionSchema.inspectionRecord, status: 201, run: call(inspections.recordInspection) }),
+  r({ method: 'GET', path: '/inspections/{id}', operationId: 'getInspection', tag: 'Inspections', summary: 'An inspection by id', permission: 'inspection.read', input: inspectionSchema.getInspectionInput, output: inspectionSchema.inspectionRecord, run: call(inspections.getInspection) }),
+  r({ method: 'GET', path: '/inspection-templates', operationId: 'listInspectionTemplates', tag: 'Inspections', summary: 'Checklist templates', permission: 'inspection.read', input: inspectionSchema.listTemplatesInput, output: z.array(inspectionSchema.inspectionTemplateRecord), run: call(templates.listTemplates) }),
+  r({ method: 'POST', path: '/inspection-templates', operationId: 'createInspectionTemplate', tag: 'Inspections', summary: 'Add a checklist template', permission: 'template.manage', input: inspectionSchema.createTemplateInput, output: inspectionSchema.inspectionTemplateRecord, status: 201, run: call(templates.createTemplate) }),
+  r({ method: 'GET', path: '/inspection-templates/{id}', operationId: 'getInspectionTemplate', tag: 'Inspections', summary: 'A checklist template by id', permission: 'inspection.read', input: z.object({ id: z.number().int().positive() }), output: inspectionSchema.inspectionTemplateRecord, run: call(templates.getTemplate) }),
+  r({ method: 'GET', path: '/inspection-templates/by-code/{code}', operationId: 'getInspectionTemplateByCode', tag: 'Inspections', summary: 'A checklist template by code', permission: 'inspection.read', input: z.object({ code: z.string() }), output: inspectionSchema.inspectionTemplateRecord, run: call(templates.getTemplate) }),
+  r({ method: 'PATCH', path: '/inspection-templates/{id}', operationId: 'updateInspectionTemplate', tag: 'Inspections', summary: 'Change a checklist template', permission: 'template.manage', input: inspectionSchema.updateTemplateInput, output: inspectionSchema.inspectionTemplateRecord, run: call(templates.updateTemplate) }),
 
   // Failures and the catalog
-  r({ method: 'GET', path: '/failures', operationId: 'listFailures', tag: 'Failures', summary: 'List failure reports', permission: 'failure.read', input: failureSchema.listFailuresInput, run: call(failures.listFailures) }),
-  r({ method: 'POST', path: '/failures', operationId: 'reportFailure', tag: 'Failures', summary: 'Report a failure on a tool', permission: 'failure.report', input: failureSchema.reportFailureInput, status: 201, run: call(failures.reportFailure) }),
-  r({ method: 'GET', path: '/failures/{id}', operationId: 'getFailure', tag: 'Failures', summary: 'A failure report by id', permission: 'failure.read', input: failureSchema.getFailureInput, run: call(failures.getFailure) }),
-  r({ method: 'POST', path: '/failures/{id}/triage', operationId: 'triageFailure', tag: 'Failures', summary: 'Triage a failure (status, severity, root cause)', permission: 'failure.triage', input: failureSchema.triageFailureInput, run: call(failures.triageFailure) }),
-  r({ method: 'GET', path: '/failure-codes', operationId: 'listFailureCodes', tag: 'Failures', summary: 'Failure codes of the catalog', permission: 'failure.read', input: failureSchema.listCodesInput, run: call(catalog.listCodes) }),
-  r({ method: 'GET', path: '/failure-catalog', operationId: 'listFailureCatalog', tag: 'Failures', summary: 'The catalog grouped by component (for a picker)', permission: 'failure.read', input: failureSchema.listCodesInput, run: call(catalog.listCatalog) }),
-  r({ method: 'POST', path: '/failure-codes', operationId: 'createFailureCode', tag: 'Failures', summary: 'Add a failure code', permission: 'catalog.manage', input: failureSchema.createCodeInput, status: 201, run: call(catalog.createCode) }),
-  r({ method: 'GET', path: '/failure-codes/{code}', operationId: 'getFailureCode', tag: 'Failures', summary: 'A failure code', permission: 'failure.read', input: failureSchema.getCodeInput, run: call(catalog.getCode) }),
-  r({ method: 'PATCH', path: '/failure-codes/{code}', operationId: 'updateFailureCode', tag: 'Failures', summary: 'Change a failure code', permission: 'catalog.manage', input: failureSchema.updateCodeInput, run: call(catalog.updateCode) }),
+  r({ method: 'GET', path: '/failures', operationId: 'listFailures', tag: 'Failures', summary: 'List failure reports', permission: 'failure.read', input: failureSchema.listFailuresInput, output: pageOf(failureSchema.failureReportRecord), run: call(failures.listFailures) }),
+  r({ method: 'POST', path: '/failures', operationId: 'reportFailure', tag: 'Failures', summary: 'Report a failure on a tool', permission: 'failure.report', input: failureSchema.reportFailureInput, output: failureSchema.failureReportRecord, status: 201, run: call(failures.reportFailure) }),
+  r({ method: 'GET', path: '/failures/{id}', operationId: 'getFailure', tag: 'Failures', summary: 'A failure report by id', permission: 'failure.read', input: failureSchema.getFailureInput, output: failureSchema.failureReportRecord, run: call(failures.getFailure) }),
+  r({ method: 'POST', path: '/failures/{id}/triage', operationId: 'triageFailure', tag: 'Failures', summary: 'Triage a failure (status, severity, root cause)', permission: 'failure.triage', input: failureSchema.triageFailureInput, output: failureSchema.failureReportRecord, run: call(failures.triageFailure) }),
+  r({ method: 'GET', path: '/failure-codes', operationId: 'listFailureCodes', tag: 'Failures', summary: 'Failure codes of the catalog', permission: 'failure.read', input: failureSchema.listCodesInput, output: z.array(failureSchema.failureCodeRecord), run: call(catalog.listCodes) }),
+  r({ method: 'GET', path: '/failure-catalog', operationId: 'listFailureCatalog', tag: 'Failures', summary: 'The catalog grouped by component (for a picker)', permission: 'failure.read', input: failureSchema.listCodesInput, output: z.array(failureSchema.catalogGroupRecord), run: call(catalog.listCatalog) }),
+  r({ method: 'POST', path: '/failure-codes', operationId: 'createFailureCode', tag: 'Failures', summary: 'Add a failure code', permission: 'catalog.manage', input: failureSchema.createCodeInput, output: failureSchema.failureCodeRecord, status: 201, run: call(catalog.createCode) }),
+  r({ method: 'GET', path: '/failure-codes/{code}', operationId: 'getFailureCode', tag: 'Failures', summary: 'A failure code', permission: 'failure.read', input: failureSchema.getCodeInput, output: failureSchema.failureCodeRecord, run: call(catalog.getCode) }),
+  r({ method: 'PATCH', path: '/failure-codes/{code}', operationId: 'updateFailureCode', tag: 'Failures', summary: 'Change a failure code', permission: 'catalog.manage', input: failureSchema.updateCodeInput, output: failureSchema.failureCodeRecord, run: call(catalog.updateCode) }),
 
   // Actions
-  r({ method: 'GET', path: '/actions', operationId: 'listActions', tag: 'Actions', summary: 'List corrective and preventive actions', permission: 'action.read', input: actionSchema.listActionsInput, run: call(actions.listActions) }),
-  r({ method: 'POST', path: '/actions', operationId: 'createAction', tag: 'Actions', summary: 'Open an action', permission: 'action.create', input: actionSchema.createActionInput, status: 201, run: call(actions.createAction) }),
-  r({ method: 'GET', path: '/actions/{id}', operationId: 'getAction', tag: 'Actions', summary: 'An action by id', permission: 'action.read', input: actionSchema.getActionInput, run: call(actions.getAction) }),
-  r({ method: 'POST', path: '/actions/{id}/assign', operationId: 'assignAction', tag: 'Actions', summary: 'Assign an action (or hand it back with assigneeId null)', permission: 'action.assign', input: actionSchema.assignActionInput, run: call(actions.assignAction) }),
-  r({ method: 'POST', path: '/actions/{id}/start', operationId: 'startAction', tag: 'Actions', summary: 'Start work on an action', permission: 'action.start', input: actionSchema.startActionInput, run: call(actions.startAction) }),
-  r({ method: 'POST', path: '/actions/{id}/complete', operationId: 'completeAction', tag: 'Actions', summary: 'Complete an action with its resolution', permission: 'action.complete', input: actionSchema.completeActionInput, run: call(actions.completeAction) }),
-  r({ method: 'POST', path: '/actions/{id}/verify', operationId: 'verifyAction', tag: 'Actions', summary: 'Verify a completed action', permission: 'action.verify', input: actionSchema.verifyActionInput, run: call(actions.verifyAction) }),
-  r({ method: 'POST', path: '/actions/{id}/cancel', operationId: 'cancelAction', tag: 'Actions', summary: 'Cancel an action, with the reason', permission: 'action.cancel', input: actionSchema.cancelActionInput, run: call(actions.cancelAction) }),
+  r({ method: 'GET', path: '/actions', operationId: 'listActions', tag: 'Actions', summary: 'List corrective and preventive actions', permission: 'action.read', input: actionSchema.listActionsInput, output: pageOf(actionSchema.actionRecord), run: call(actions.listActions) }),
+  r({ method: 'POST', path: '/actions', operationId: 'createAction', tag: 'Actions', summary: 'Open an action', permission: 'action.create', input: actionSchema.createActionInput, output: actionSchema.actionRecord, status: 201, run: call(actions.createAction) }),
+  r({ method: 'GET', path: '/actions/{id}', operationId: 'getAction', tag: 'Actions', summary: 'An action by id', permission: 'action.read', input: actionSchema.getActionInput, output: actionSchema.actionRecord, run: call(actions.getAction) }),
+  r({ method: 'POST', path: '/actions/{id}/assign', operationId: 'assignAction', tag: 'Actions', summary: 'Assign an action (or hand it back with assigneeId null)', permission: 'action.assign', input: actionSchema.assignActionInput, output: actionSchema.actionRecord, run: call(actions.assignAction) }),
+  r({ method: 'POST', path: '/actions/{id}/start', operationId: 'startAction', tag: 'Actions', summary: 'Start work on an action', permission: 'action.start', input: actionSchema.startActionInput, output: actionSchema.actionRecord, run: call(actions.startAction) }),
+  r({ method: 'POST', path: '/actions/{id}/complete', operationId: 'completeAction', tag: 'Actions', summary: 'Complete an action with its resolution', permission: 'action.complete', input: actionSchema.completeActionInput, output: actionSchema.actionRecord, run: call(actions.completeAction) }),
+  r({ method: 'POST', path: '/actions/{id}/verify', operationId: 'verifyAction', tag: 'Actions', summary: 'Verify a completed action', permission: 'action.verify', input: actionSchema.verifyActionInput, output: actionSchema.actionRecord, run: call(actions.verifyAction) }),
+  r({ method: 'POST', path: '/actions/{id}/cancel', operationId: 'cancelAction', tag: 'Actions', summary: 'Cancel an action, with the reason', permission: 'action.cancel', input: actionSchema.cancelActionInput, output: actionSchema.actionRecord, run: call(actions.cancelAction) }),
 
   // Shot counts
-  r({ method: 'POST', path: '/shot-readings', operationId: 'recordShotReadings', tag: 'Shots', summary: 'Record a batch of shot counter readings (a JSON array; idempotent by source and time)', permission: 'shot.record', input: shotSchema.shotReadingsInput, run: call((db, actor, input) => shots.recordReadings(db, actor, input)) }),
-  r({ method: 'GET', path: '/held-readings', operationId: 'listHeldReadings', tag: 'Shots', summary: 'Readings held for review (implausible jumps)', permission: 'shot.review', input: shotSchema.listHeldReadingsInput, run: call(shotReview.listHeldReadings) }),
-  r({ method: 'POST', path: '/held-readings/{id}/accept', operationId: 'acceptHeldReading', tag: 'Shots', summary: 'Accept a held reading: its shots count', permission: 'shot.review', input: shotSchema.acceptHeldReadingInput, run: call(shotReview.acceptHeldReading) }),
-  r({ method: 'POST', path: '/held-readings/{id}/reject', operationId: 'rejectHeldReading', tag: 'Shots', summary: 'Reject a held reading, with the reason', permission: 'shot.review', input: shotSchema.rejectHeldReadingInput, run: call(shotReview.rejectHeldReading) }),
+  r({ method: 'POST', path: '/shot-readings', operationId: 'recordShotReadings', tag: 'Shots', summary: 'Record a batch of shot counter readings (a JSON array; idempotent by source and time)', permission: 'shot.record', input: shotSchema.shotReadingsInput, output: shotSchema.recordResultRecord, run: call((db, actor, input) => shots.recordReadings(db, actor, input)) }),
+  r({ method: 'GET', path: '/held-readings', operationId: 'listHeldReadings', tag: 'Shots', summary: 'Readings held for review (implausible jumps)', permission: 'shot.review', input: shotSchema.listHeldReadingsInput, output: pageOf(shotSchema.heldReadingRecord), run: call(shotReview.listHeldReadings) }),
+  r({ method: 'POST', path: '/held-readings/{id}/accept', operationId: 'acceptHeldReading', tag: 'Shots', summary: 'Accept a held reading: its shots count', permission: 'shot.review', input: shotSchema.acceptHeldReadingInput, output: shotSchema.acceptResultRecord, run: call(shotReview.acceptHeldReading) }),
+  r({ method: 'POST', path: '/held-readings/{id}/reject', operationId: 'rejectHeldReading', tag: 'Shots', summary: 'Reject a held reading, with the reason', permission: 'shot.review', input: shotSchema.rejectHeldReadingInput, output: shotSchema.heldReadingRecord, run: call(shotReview.rejectHeldReading) }),
 
   // Users (admins)
-  r({ method: 'GET', path: '/users', operationId: 'listUsers', tag: 'Users', summary: 'List users', permission: 'user.read', input: userSchema.listUsersInput, run: call(users.listUsers) }),
-  r({ method: 'POST', path: '/users', operationId: 'createUser', tag: 'Users', summary: 'Add a user (then set a password and/or PIN)', permission: 'user.manage', input: userSchema.createUserInput, status: 201, run: call(users.createUser) }),
-  r({ method: 'GET', path: '/users/{id}', operationId: 'getUser', tag: 'Users', summary: 'A user by id', permission: 'user.read', input: z.object({ id: z.number().int().positive() }), run: call(users.getUser) }),
-  r({ method: 'GET', path: '/users/by-username/{username}', operationId: 'getUserByUsername', tag: 'Users', summary: 'A user by username', permission: 'user.read', input: z.object({ username: z.string() }), run: call(users.getUser) }),
-  r({ method: 'PATCH', path: '/users/{id}', operationId: 'updateUser', tag: 'Users', summary: 'Change a user (display name, role, editor access, active)', permission: 'user.manage', input: userSchema.updateUserInput, run: call(users.updateUser) }),
-  r({ method: 'POST', path: '/users/{id}/disable', operationId: 'disableUser', tag: 'Users', summary: 'Disable a user: their sessions and API tokens stop working at once', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), run: byIdWith(users.updateUser, { active: false }) }),
-  r({ method: 'POST', path: '/users/{id}/enable', operationId: 'enableUser', tag: 'Users', summary: 'Enable a disabled user again', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), run: byIdWith(users.updateUser, { active: true }) }),
-  r({ method: 'PUT', path: '/users/{userId}/password', operationId: 'setUserPassword', tag: 'Users', summary: "Reset a user's password (temporary unless mustChange is false); their sessions end", permission: 'user.manage', input: accountSchema.setPasswordInput, run: call(accounts.setPassword) }),
-  r({ method: 'PUT', path: '/users/{userId}/pin', operationId: 'setUserPin', tag: 'Users', summary: "Set a user's shop-floor PIN (4-8 digits), or remove it with null", permission: 'user.manage', input: accountSchema.setPinInput, run: call(accounts.setPin) }),
+  r({ method: 'GET', path: '/users', operationId: 'listUsers', tag: 'Users', summary: 'List users', permission: 'user.read', input: userSchema.listUsersInput, output: pageOf(userSchema.userRecord), run: call(users.listUsers) }),
+  r({ method: 'POST', path: '/users', operationId: 'createUser', tag: 'Users', summary: 'Add a user (then set a password and/or PIN)', permission: 'user.manage', input: userSchema.createUserInput, output: userSchema.userRecord, status: 201, run: call(users.createUser) }),
+  r({ method: 'GET', path: '/users/{id}', operationId: 'getUser', tag: 'Users', summary: 'A user by id', permission: 'user.read', input: z.object({ id: z.number().int().positive() }), output: userSchema.userRecord, run: call(users.getUser) }),
+  r({ method: 'GET', path: '/users/by-username/{username}', operationId: 'getUserByUsername', tag: 'Users', summary: 'A user by username', permission: 'user.read', input: z.object({ username: z.string() }), output: userSchema.userRecord, run: call(users.getUser) }),
+  r({ method: 'PATCH', path: '/users/{id}', operationId: 'updateUser', tag: 'Users', summary: 'Change a user (display name, role, editor access, active)', permission: 'user.manage', input: userSchema.updateUserInput, output: userSchema.userRecord, run: call(users.updateUser) }),
+  r({ method: 'POST', path: '/users/{id}/disable', operationId: 'disableUser', tag: 'Users', summary: 'Disable a user: their sessions and API tokens stop working at once', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: false }) }),
+  r({ method: 'POST', path: '/users/{id}/enable', operationId: 'enableUser', tag: 'Users', summary: 'Enable a disabled user again', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: true }) }),
+  r({ method: 'PUT', path: '/users/{userId}/password', operationId: 'setUserPassword', tag: 'Users', summary: "Reset a user's password (temporary unless mustChange is false); their sessions end", permission: 'user.manage', input: accountSchema.setPasswordInput, output: userSchema.userRecord, run: call(accounts.setPassword) }),
+  r({ method: 'PUT', path: '/users/{userId}/pin', operationId: 'setUserPin', tag: 'Users', summary: "Set a user's shop-floor PIN (4-8 digits), or remove it with null", permission: 'user.manage', input: accountSchema.setPinInput, output: userSchema.userRecord, run: call(accounts.setPin) }),
 
   // Own account: sessions and API tokens ('own' for everyone, everyone's for admins)
-  r({ method: 'GET', path: '/sessions', operationId: 'listSessions', tag: 'Account', summary: "Open sessions: one's own, or a user's (admins)", permission: 'session.manage', input: accountSchema.userSessionsInput, run: call(sessions.listSessions) }),
-  r({ method: 'POST', path: '/sessions/revoke-all', operationId: 'revokeAllSessions', tag: 'Account', summary: 'Log out everywhere: oneself, or a user (admins)', permission: 'session.manage', input: accountSchema.userSessionsInput, run: call(sessions.revokeAllSessions) }),
-  r({ method: 'GET', path: '/tokens', operationId: 'listApiTokens', tag: 'Account', summary: "API tokens: one's own, a user's or everyone's (admins)", permission: 'token.manage', input: accountSchema.listApiTokensInput, run: call(apiTokens.listApiTokens) }),
-  r({ method: 'POST', path: '/tokens', operationId: 'createApiToken', tag: 'Account', summary: 'Create an API token; the secret is in this answer only', permission: 'token.manage', input: accountSchema.createApiTokenInput, status: 201, run: call(apiTokens.createApiToken) }),
-  r({ method: 'DELETE', path: '/tokens/{id}', operationId: 'revokeApiToken', tag: 'Account', summary: 'Revoke an API token: it stops working at once', permission: 'token.manage', input: accountSchema.revokeApiTokenInput, run: call(apiTokens.revokeApiToken) }),
+  r({ method: 'GET', path: '/sessions', operationId: 'listSessions', tag: 'Account', summary: "Open sessions: one's own, or a user's (admins)", permission: 'session.manage', input: accountSchema.userSessionsInput, output: z.array(accountSchema.sessionRecord), run: call(sessions.listSessions) }),
+  r({ method: 'POST', path: '/sessions/revoke-all', operationId: 'revokeAllSessions', tag: 'Account', summary: 'Log out everywhere: oneself, or a user (admins)', permission: 'session.manage', input: accountSchema.userSessionsInput, output: z.object({ revoked: z.number().int().min(0) }), run: call(sessions.revokeAllSessions) }),
+  r({ method: 'GET', path: '/tokens', operationId: 'listApiTokens', tag: 'Account', summary: "API tokens: one's own, a user's or everyone's (admins)", permission: 'token.manage', input: accountSchema.listApiTokensInput, output: pageOf(accountSchema.apiTokenRecord), run: call(apiTokens.listApiTokens) }),
+  r({ method: 'POST', path: '/tokens', operationId: 'createApiToken', tag: 'Account', summary: 'Create an API token; the secret is in this answer only', permission: 'token.manage', input: accountSchema.createApiTokenInput, output: accountSchema.createdApiTokenRecord, status: 201, run: call(apiTokens.createApiToken) }),
+  r({ method: 'DELETE', path: '/tokens/{id}', operationId: 'revokeApiToken', tag: 'Account', summary: 'Revoke an API token: it stops working at once', permission: 'token.manage', input: accountSchema.revokeApiTokenInput, output: accountSchema.apiTokenRecord, run: call(apiTokens.revokeApiToken) }),
 
   // Audit trail (admins)
-  r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, run: call(listAuditEvents) }),
+  r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, output: pageOf(auditEventRecord), run: call(listAuditEvents) }),
   r({
     method: 'POST',
     path: '/audit/verify',
@@ -193,6 +195,7 @@ export const CORE_ROUTES: Route[] = [
     summary: 'Check the hash chain; names the first event edited, deleted, reordered or inserted',
     permission: 'audit.read',
     input: verifyAuditInput,
+    output: auditChainReportRecord,
     run: async (ctx) => {
       authorize(ctx.actor, 'audit.read');
       return verifyAuditChain(ctx.db, ctx.input);

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import type { Knex } from 'knex';
 import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
-import { can, OPERATIONS } from '../../core/auth/permissions';
+import { can, OPERATIONS, type Operation } from '../../core/auth/permissions';
 import { listAuditInput } from '../../core/audit/query';
 import { auditExportFileName, auditExportPages } from '../../core/audit/export';
 import { RefusalAudit } from '../../core/audit/refusals';
@@ -20,11 +20,14 @@ import { login, logout } from '../../core/accounts/sessions';
 import { ToolroomError, isToolroomError, unauthenticated, validationError } from '../../core/errors';
 import { findCredentials } from '../../core/accounts/repository';
 import { changeOwnPasswordInput, loginInput } from '../../core/accounts/schema';
+import { userRecord } from '../../core/users/schema';
+import { instant } from '../../core/validate';
 import {
   callerOf,
   checkCsrf,
   clearedSessionCookies,
   clientAddress,
+  CSRF_HEADER,
   cookieValue,
   csrfTokenFor,
   SESSION_COOKIE,
@@ -60,6 +63,15 @@ const loginBody = z
   .strict()
   .describe('username and either password or pin');
 const auditFilters = listAuditInput.omit({ limit: true, offset: true });
+const csrfToken = z.string().describe(`send it as the ${CSRF_HEADER} header on writes`);
+const loginAnswer = z.object({ user: userRecord, expiresAt: instant, csrfToken, mustChangePassword: z.boolean() });
+const meAnswer = z.object({
+  user: userRecord,
+  via: z.enum(['session', 'token']),
+  csrfToken: csrfToken.nullable(),
+  mustChangePassword: z.boolean(),
+  operations: z.array(z.enum(OPERATIONS as [Operation, ...Operation[]])),
+});
 
 /** Routes about the session itself and the ones that stream; the rest is core's table. */
 function sessionRoutes(): Route[] {
@@ -72,6 +84,7 @@ function sessionRoutes(): Route[] {
       summary: 'Log in with username and password (or PIN): sets the session and CSRF cookies',
       permission: 'anonymous',
       input: loginBody,
+      output: loginAnswer,
       status: 201,
       run: async (ctx) => {
         const body = ctx.input;
@@ -97,6 +110,7 @@ function sessionRoutes(): Route[] {
       tag: 'Session',
       summary: 'Who is logged in, the CSRF token for writes, and the operations this role may do',
       permission: null,
+      output: meAnswer,
       run: async (ctx) => ({
         user: ctx.caller!.user,
         via: ctx.caller!.via,
@@ -127,6 +141,7 @@ function sessionRoutes(): Route[] {
       summary: "Change one's own password (proving the current one); one's other sessions end",
       permission: null,
       input: changeOwnPasswordInput,
+      output: userRecord,
       run: async (ctx) =>
         changeOwnPassword(ctx.db, ctx.actor, ctx.input, { sessionId: ctx.caller!.sessionId, address: ctx.address, policy: ctx.policy }),
     },

@@ -78,7 +78,7 @@ describe('REST API documentation', function () {
     const listTools = doc.paths['/tools'].get.parameters;
     assert.equal(listTools.find((p: { name: string }) => p.name === 'includeRetired').schema.type, 'boolean');
     // A list answers with core's Page.
-    assert.equal(doc.paths['/tools'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/Page');
+    assert.equal(doc.paths['/tools'].get.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/ToolPage');
     // Every $ref resolves.
     for (const ref of JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? []) {
       const target = ref.slice(8, -1).replace(/^#\//, '').split('/');
