@@ -23,9 +23,12 @@ describe('dashboard pages', () => {
 
   it('fail the check when a shared module changes under them, or a flow has no page', async function () {
     this.timeout(30000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-dashboards-'));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-dashboards-'));
+    // The pages with what they read from beside them (the colours in http/assets).
+    const dir = path.join(tmp, 'dashboards');
     try {
       fs.cpSync(path.join(root, 'dashboards'), dir, { recursive: true });
+      fs.cpSync(path.join(root, 'http', 'assets'), path.join(tmp, 'http', 'assets'), { recursive: true });
       const format = path.join(dir, 'lib', 'format.mjs');
       fs.writeFileSync(format, fs.readFileSync(format, 'utf8').replace("'In press'", "'On the press'"));
       fs.writeFileSync(path.join(dir, 'flows', '99-gone.json'), '[]\n');
@@ -34,7 +37,7 @@ describe('dashboard pages', () => {
       // Every page takes the format mixin, so every page's flow lags; the orphan is named too.
       assert.match(run.err, /99-gone\.json.*10-home\.json.*50-audit\.json/);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

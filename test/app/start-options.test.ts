@@ -8,12 +8,12 @@ import { demoSimulatorOptions } from '../../app/simulator';
 
 describe('start options and application flows', () => {
   it('defaults to port 1880 on 127.0.0.1 with ./data, seeding, no simulator', () => {
-    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true, simulate: false, auth: true, tls: null });
+    assert.deepEqual(optionsFrom([], {}), { port: 1880, host: '127.0.0.1', dataDir: path.resolve('data'), seed: true, simulate: false, auth: true, tls: null, hsts: false });
   });
 
   it('reads PORT, TOOLROOM_HOST, TOOLROOM_DATA_DIR, and skips the seed with --no-seed or TOOLROOM_SEED=0', () => {
     const o = optionsFrom(['--no-seed'], { PORT: '8080', TOOLROOM_HOST: '0.0.0.0', TOOLROOM_DATA_DIR: '/srv/toolroom' });
-    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false, simulate: false, auth: true, tls: null });
+    assert.deepEqual(o, { port: 8080, host: '0.0.0.0', dataDir: '/srv/toolroom', seed: false, simulate: false, auth: true, tls: null, hsts: false });
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '0' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: 'false' }).seed, false);
     assert.equal(optionsFrom([], { TOOLROOM_SEED: '1' }).seed, true);
@@ -32,6 +32,11 @@ describe('start options and application flows', () => {
     assert.deepEqual(optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem', TOOLROOM_TLS_KEY: '/k.pem' }).tls, { cert: '/c.pem', key: '/k.pem' });
     assert.throws(() => optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem' }), /TOOLROOM_TLS_KEY is not set/);
     assert.throws(() => optionsFrom([], { TOOLROOM_TLS_KEY: '/k.pem' }), /TOOLROOM_TLS_CERT is not set/);
+    // HSTS over TLS unless turned off; never over plain HTTP; a typo is refused (issue 15).
+    assert.equal(optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem', TOOLROOM_TLS_KEY: '/k.pem' }).hsts, true);
+    assert.equal(optionsFrom([], { TOOLROOM_TLS_CERT: '/c.pem', TOOLROOM_TLS_KEY: '/k.pem', TOOLROOM_HSTS: 'off' }).hsts, false);
+    assert.equal(optionsFrom([], { TOOLROOM_HSTS: 'on' }).hsts, false);
+    assert.throws(() => optionsFrom([], { TOOLROOM_HSTS: 'maybe' }), /TOOLROOM_HSTS must be on or off/);
   });
 
   it('has login on unless TOOLROOM_AUTH=off, which only ever binds to loopback', () => {
