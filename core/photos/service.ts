@@ -148,6 +148,20 @@ export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image:
   });
 }
 
+/**
+ * The node's attach: `{image: Buffer, ...the upload's input}` in one object (a flow's msg.payload),
+ * e.g. a file read by a file-in node, a camera's HTTP snapshot.
+ */
+export async function attachPhoto(db: Knex, actor: Actor, input: unknown, options: PhotoOptions = {}): Promise<Photo> {
+  authorize(actor, 'photo.add');
+  const { image, ...rest } = (typeof input === 'object' && input !== null && !Buffer.isBuffer(input) ? input : {}) as { image?: unknown };
+  if (!Buffer.isBuffer(image)) {
+    const message = Buffer.isBuffer(input) ? 'put the image in payload.image, beside the record it is of (e.g. toolId)' : 'must be the image as a Buffer';
+    throw validationError([{ field: 'image', rule: 'buffer', message }]);
+  }
+  return uploadPhoto(db, actor, rest, image, options);
+}
+
 async function findRow(db: Queryable, id: number, lock = false): Promise<Record<string, unknown>> {
   const q = db('photos').where('id', id);
   if (lock) q.forUpdate();

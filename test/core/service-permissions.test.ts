@@ -20,6 +20,7 @@ import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
 import * as photos from '../../core/photos/service';
+import * as photoCapture from '../../core/photos/capture';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { admin, engineer, technician, system } from '../helpers/actors';
 
@@ -71,7 +72,7 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
   'photo.read': [photos.getPhoto, photos.listPhotos, photos.readPhoto],
-  'photo.add': [uploadPhoto],
+  'photo.add': [uploadPhoto, photos.attachPhoto, photoCapture.capturePhoto],
   'photo.annotate': [photos.annotatePhoto],
   'photo.withdraw': [photos.withdrawPhoto],
 };
