@@ -80,6 +80,10 @@ class Gate {
   }
 }
 
+// libvips keeps recent operations' results (up to 50 MB) for reuse; each photo is decoded once, so
+// on a Pi that cache is only memory held.
+sharp.cache(false);
+
 const gate = new Gate(Math.max(1, Math.floor(Number(process.env.TOOLROOM_PHOTO_CONCURRENCY)) || 1));
 
 /** Run sharp work under the process's photo gate. */
@@ -98,14 +102,15 @@ function reencode(image: Sharp, format: Format): Sharp {
   // sharp writes no metadata unless asked (keepMetadata/withMetadata): EXIF, GPS, XMP, IPTC and ICC go.
   if (format === 'png') return image.png({ compressionLevel: 6 });
   if (format === 'webp') return image.webp({ quality: 90 });
-  return image.jpeg({ quality: 92 });
+  // No second Huffman pass: it saves a few per cent of bytes for half again the time on a 12-MP photo.
+  return image.jpeg({ quality: 92, optimiseCoding: false });
 }
 
 /** Check, decode and make the three stored images of one upload; refusals name the reason (field `image`). */
 export async function processPhoto(bytes: Buffer, limits: PhotoLimits = DEFAULT_LIMITS): Promise<ProcessedPhoto> {
   const format = checkUpload(bytes, limits);
   return gate.run(async () => {
-    const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: 'truncated', sequentialRead: true };
+    const options: SharpOptions = { limitInputPixels: limits.maxPixels, failOn: 'truncated' };
     let meta: Metadata;
     try {
       // The header only (no pixel is decoded), without the pixel limit, so a bomb is named as one.
@@ -117,25 +122,18 @@ export async function processPhoto(bytes: Buffer, limits: PhotoLimits = DEFAULT_
     if (pixels > limits.maxPixels) refuse('max_pixels', `has ${meta.width}×${meta.height} pixels, more than ${limits.maxPixels}`);
     // The header says what the signature said (an SVG cannot pass as a JPEG; sharp would read it).
     if (meta.format !== format) refuse('type', `claims to be ${format} but reads as ${meta.format}`);
-    const upright = sharp(bytes, options).autoOrient();
+    let upright: { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
     try {
-      const [original, display, thumbnail] = await Promise.all([
-        reencode(upright.clone(), format).toBuffer({ resolveWithObject: true }),
-        upright.clone().resize(DISPLAY_MAX_PX, DISPLAY_MAX_PX, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg(DERIVED_JPEG).toBuffer(),
-        upright.clone().resize(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg(DERIVED_JPEG).toBuffer(),
-      ]);
-      return {
-        mimeType: MIME[format],
-        width: original.info.width,
-        height: original.info.height,
-        capturedAt: captureTime(meta.exif),
-        original: original.data,
-        display,
-        thumbnail,
-      };
+      // Decoded once (a truncated or corrupt file fails here), upright; the three images are made from these pixels.
+      upright = await sharp(bytes, options).autoOrient().raw().toBuffer({ resolveWithObject: true });
     } catch (err) {
       refuse('decodable', `is truncated or corrupt (${shortReason(err)})`);
     }
+    const { width, height, channels } = upright.info;
+    const pixelsIn = () => sharp(upright.data, { raw: { width, height, channels } });
+    const derived = (size: number) => pixelsIn().resize(size, size, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg(DERIVED_JPEG).toBuffer();
+    const [original, display, thumbnail] = await Promise.all([reencode(pixelsIn(), format).toBuffer(), derived(DISPLAY_MAX_PX), derived(THUMBNAIL_MAX_PX)]);
+    return { mimeType: MIME[format], width, height, capturedAt: captureTime(meta.exif), original, display, thumbnail };
   });
 }
 
