@@ -27,6 +27,7 @@ export * as shotReview from './shots/review';
 export * as accounts from './accounts/service';
 export * as sessions from './accounts/sessions';
 export * as apiTokens from './accounts/tokens';
+export * as photos from './photos/service';
 export { countReading, type CounterConfig, type CounterWidth } from './shots/counter';
 export { pmStatus, PM_STATES, type PmState } from './pm/state';
 export { startDrainer } from './outbox/drainer';
@@ -34,6 +35,7 @@ export { seedReferenceData } from './seed/reference';
 export { seedDemoPlant, isSeeded } from './seed/demo';
 
 export type { Tool } from './tools/schema';
+export type { Photo } from './photos/schema';
 export type { Press } from './presses/schema';
 export type { Mount } from './mounts/schema';
 export type { User } from './users/schema';

@@ -14,17 +14,13 @@ import { seedFailureCatalog } from '../../core/failures/seed';
 import { reportFailure } from '../../core/failures/service';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { technician as techActor } from '../helpers/actors';
-import { htmlNamedJpg, jpeg, jpegWithGps } from '../helpers/images';
+import { htmlNamedJpg, jpeg, jpegWithGps, filesUnder } from '../helpers/images';
 import { Client, loggedIn, makeUser, startApi, type TestServer } from './server';
 
 // The server suite: PostgreSQL when TEST_DATABASE_URL is set, as the REST API suite.
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];
 const ROLES: UserRole[] = ['technician', 'engineer', 'admin'];
 
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
-}
 const uploadsLeft = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('toolroom-upload-'));
 
 describe(`photos over HTTP (${backend.name})`, function () {

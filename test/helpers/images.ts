@@ -2,6 +2,8 @@
  * Real image files for the photo suites, made with sharp (and by hand where sharp would refuse to
  * make them): a JPEG with GPS and capture time, a decompression bomb, a polyglot, and the like.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 
@@ -62,3 +64,9 @@ export const polyglot = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00
 
 export const svgNamedJpg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><script>alert(1)</script></svg>');
 export const htmlNamedJpg = Buffer.from('<!doctype html><html><body><script>alert(1)</script></body></html>');
+
+/** Every file under a directory (relative paths), for "no file was left" checks. */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+}
