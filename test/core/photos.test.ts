@@ -137,6 +137,19 @@ for (const backend of backends) {
       });
     });
 
+    it('processes one photo at a time by default (sharp never holds more than one photo\'s three images)', async () => {
+      const images = await Promise.all([jpeg(2400, 1800), jpeg(2400, 1800, '#102030'), jpeg(2400, 1800, '#405060')]);
+      let most = 0;
+      const sampler = setInterval(() => (most = Math.max(most, sharp.counters().process)), 1);
+      try {
+        await Promise.all(images.map((image) => upload(image)));
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.ok(most >= 1, 'sharp was seen working');
+      assert.ok(most <= 3, `at most one photo's original, display and thumbnail at once, saw ${most} sharp tasks`);
+    });
+
     describe('bad input: a clear reason, and no file, no row, no audit event', () => {
       const cases: [string, () => Promise<Buffer> | Buffer, string, string?][] = [
         ['a decompression bomb (30000×30000 PNG)', () => decompressionBomb(), 'max_pixels'],
