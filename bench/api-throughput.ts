@@ -8,17 +8,14 @@
  * On the PostgreSQL server (BENCH_DATABASE_URL) and on embedded PGlite in a temp directory.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { actorFromUser } from '../core/auth/actor';
 import { openDatabase, migrateLatest, type Db } from '../core/db/connect';
 import { createTool, listTools } from '../core/tools/service';
 import { createUser } from '../core/users/service';
 import { createApiToken } from '../core/accounts/tokens';
-import { API_BASE, createApi } from '../http/rest/router';
-import { benchToolInput, best, runConcurrent, type Run } from './lib';
+import { benchToolInput, best, runConcurrent, startApiServer, type Run } from './lib';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 2000);
 const LIST_REQUESTS = Number(process.env.BENCH_API_LIST_REQUESTS ?? 2000);
@@ -36,24 +33,6 @@ async function emptyTools(db: Db): Promise<void> {
   await db.raw('TRUNCATE tools RESTART IDENTITY CASCADE');
 }
 
-async function startServer(db: Db): Promise<{ url: string; close(): Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const express = require('express') as () => http.RequestListener & { use(path: string, handler: unknown): void };
-  const app = express();
-  app.use(API_BASE, createApi({ database: async () => db, secureCookies: false, rateLimit: false }));
-  const server = http.createServer(app);
-  // The client keeps connections between phases (PGlite's TRUNCATE can take seconds): a server closing an
-  // idle one (5 s by default) as the client reuses it is an ECONNRESET, not what this measures.
-  server.keepAliveTimeout = 120_000;
-  server.headersTimeout = 130_000;
-  server.requestTimeout = 0;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${API_BASE}`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
-}
-
 interface Row {
   op: string;
   inFlight: number;
@@ -66,7 +45,7 @@ async function measure(db: Db): Promise<Row[]> {
   const user = await createUser(db, root, { username: `bench${Date.now() % 1e6}`, displayName: 'Bench engineer', role: 'engineer' });
   const actor = actorFromUser({ id: String(user.id), username: user.username, role: 'engineer' }, 'bench');
   const { secret } = await createApiToken(db, actor, { name: 'bench' });
-  const server = await startServer(db);
+  const server = await startApiServer(db);
   const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
   const viaApi = {
     create: async (prefix: string, i: number) => {

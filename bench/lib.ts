@@ -1,4 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Db } from '../core/db/connect';
+import { API_BASE, createApi } from '../http/rest/router';
 
 export interface Timing {
   label: string;
@@ -71,4 +75,23 @@ export function best(runs: Run[]): Run {
 /** A tool to create, numbered under `prefix`. */
 export function benchToolInput(prefix: string, i: number) {
   return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
+}
+
+/** The REST API on 127.0.0.1 as scripts/start.ts mounts it (express at API_BASE), for the API benches. */
+export async function startApiServer(db: Db): Promise<{ url: string; close(): Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const express = require('express') as () => http.RequestListener & { use(path: string, handler: unknown): void };
+  const app = express();
+  app.use(API_BASE, createApi({ database: async () => db, secureCookies: false, rateLimit: false }));
+  const server = http.createServer(app);
+  // The client keeps connections between phases (PGlite's TRUNCATE can take seconds): a server closing an
+  // idle one (5 s by default) as the client reuses it is an ECONNRESET, not what this measures.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 130_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${API_BASE}`,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }

@@ -43,6 +43,11 @@ export const PERMISSIONS = {
   'action.complete':      ['own',     T,        T],
   'action.verify':        [F,         T,        T],
   'action.cancel':        [F,         T,        T],
+  // Photos are evidence: everyone adds and annotates them; withdrawing one (soft, with the reason) is a judgement.
+  'photo.read':           [T,         T,        T],
+  'photo.add':            [T,         T,        T],
+  'photo.annotate':       [T,         T,        T],
+  'photo.withdraw':       [F,         T,        T],
   'shot.record':          [T,         T,        T],
   'shot.review':          [F,         T,        T],
   'user.read':            [F,         F,        T],

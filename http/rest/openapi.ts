@@ -81,14 +81,16 @@ export function openApiDocument(routes: Route[], base: string): Json {
             : `Permission: \`${route.permission}\` (see the roles table in the API documentation).`,
       'x-permission': route.permission,
     };
-    if (route.method === 'GET' || route.method === 'DELETE') {
+    if (route.method === 'GET' || route.method === 'DELETE' || route.consumes) {
       for (const [name, s] of Object.entries(props)) {
         if (fields.includes(name) || route.method === 'DELETE') continue;
         const required = Array.isArray(schema?.required) && (schema.required as string[]).includes(name);
         const isArray = JSON.stringify(s).includes('"type":"array"');
         parameters.push({ name, in: 'query', required, schema: s, ...(isArray && { style: 'form', explode: true }) });
       }
-    } else if (schema) {
+    }
+    if (route.consumes) op.requestBody = { required: true, content: { [route.consumes]: { schema: { type: 'string', contentMediaType: route.consumes } } } };
+    else if (schema && route.method !== 'GET' && route.method !== 'DELETE') {
       op.requestBody = {
         required: false,
         content: { 'application/json': { schema: withoutFields(schema, fields) } },

@@ -82,11 +82,13 @@ export interface Route {
   status?: number;
   /** Not a data body but a file (CSV, NDJSON) or HTML. */
   produces?: string;
+  /** The body is this raw type (an image), not JSON: the handler reads the stream; the input is the query string. */
+  consumes?: string;
   run: (ctx: RouteContext) => Promise<RouteResult>;
 }
 
 const r = (route: Route): Route => route;
-const call =
+export const call =
   (fn: (db: Knex, actor: Actor, input: unknown) => Promise<unknown>) =>
   (ctx: RouteContext): Promise<unknown> =>
     fn(ctx.db, ctx.actor, ctx.input);

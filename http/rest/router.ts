@@ -36,6 +36,7 @@ import {
 } from '../auth';
 import { DEFAULT_BODY_LIMIT, queryInput, RateLimiter, readJsonBody, sendJson } from '../request';
 import { CORE_ROUTES, STREAMED, type Method, type Route, type RouteContext } from './operations';
+import { PHOTO_ROUTES } from './photos';
 import { inputSchema, openApiDocument, pathFields } from './openapi';
 import { DOCS_CSP, docsPage } from './docs';
 import { HttpProblem, sendProblem } from '../problem';
@@ -188,7 +189,7 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
 
 /** Every route of the API, in documentation order (the OpenAPI document lists them so). */
 export function apiRoutes(): Route[] {
-  return [...sessionRoutes(), ...CORE_ROUTES, exportRoute('csv'), exportRoute('ndjson')];
+  return [...sessionRoutes(), ...CORE_ROUTES, ...PHOTO_ROUTES, exportRoute('csv'), exportRoute('ndjson')];
 }
 
 interface Compiled {
@@ -201,7 +202,7 @@ interface Compiled {
 function compile(route: Route): Compiled {
   const fields = pathFields(route.path);
   const source = route.path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '([^/]+)');
-  const schema = route.method === 'GET' ? inputSchema(route.input) : undefined;
+  const schema = route.method === 'GET' || route.consumes ? inputSchema(route.input) : undefined;
   return { route, pattern: new RegExp(`^${source}$`), fields, queryProperties: schema?.properties as Record<string, never> | undefined };
 }
 
@@ -301,7 +302,7 @@ export function createApi(options: ApiOptions): (req: IncomingMessage, res: Serv
     });
 
     let input: unknown;
-    if (WRITE_METHODS.has(method)) {
+    if (WRITE_METHODS.has(method) && !route.consumes) {
       const body = await readJsonBody(req, bodyLimit);
       if (compiled.fields.length) {
         if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {

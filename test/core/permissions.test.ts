@@ -10,10 +10,14 @@ const technician: Operation[] = [
   'tool.read', 'tool.create', 'tool.update', 'press.read', 'mount.read', 'mount.mount', 'mount.unmount',
   'pm.read', 'pm.record', 'inspection.read', 'inspection.record', 'failure.read', 'failure.report',
   'action.read', 'action.start', 'action.complete', 'shot.record',
+  // Technicians take, annotate and see photos (issue 10).
+  'photo.read', 'photo.add', 'photo.annotate',
 ];
 const engineerOnly: Operation[] = [
   'tool.retire', 'press.create', 'press.update', 'pm.plan.create', 'pm.plan.update', 'template.manage',
   'failure.triage', 'catalog.manage', 'action.create', 'action.assign', 'action.verify', 'action.cancel', 'shot.review',
+  // Engineers and admins withdraw a photo, with a reason (issue 10).
+  'photo.withdraw',
 ];
 const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];

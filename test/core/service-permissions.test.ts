@@ -19,10 +19,17 @@ import * as audit from '../../core/audit/query';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
+import * as photos from '../../core/photos/service';
+import * as photoCapture from '../../core/photos/capture';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
 type Service = (db: Knex, actor: Actor, input: unknown) => Promise<unknown>;
+
+/** The upload takes the image besides the input; named, so the test says which entry point it is. */
+function uploadPhoto(db: Knex, actor: Actor, input: unknown) {
+  return photos.uploadPhoto(db, actor, input, Buffer.alloc(0));
+}
 
 /**
  * Every service entry point and the operation it is guarded by. Services check the permission
@@ -64,6 +71,10 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'audit.read': [audit.listAuditEvents],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
+  'photo.read': [photos.getPhoto, photos.listPhotos, photos.readPhoto],
+  'photo.add': [uploadPhoto, photos.attachPhoto, photoCapture.capturePhoto],
+  'photo.annotate': [photos.annotatePhoto],
+  'photo.withdraw': [photos.withdrawPhoto],
 };
 
 // Operations whose entry points belong to later work.

@@ -246,7 +246,8 @@ describe(`REST API fuzz: ${BODIES} malformed bodies (${backend.name}, seed ${SEE
   it('answers every one with a 4xx problem naming the field, and writes nothing', async () => {
     const rnd = prng(SEED);
     const routes = apiRoutes()
-      .filter((r) => r.method !== 'GET' && r.input)
+      // JSON bodies: the photo upload takes an image (its bad bodies are the photo suites' files).
+      .filter((r) => r.method !== 'GET' && r.input && !r.consumes)
       .map((route) => ({ route, schema: inputSchema(route.input) as Json }));
     assert.ok(routes.length >= 30, `write routes: ${routes.length}`);
     const before = await tableCounts(db);

@@ -12,11 +12,17 @@ import { createAction } from '../../core/actions/service';
 import { createUser } from '../../core/users/service';
 import { seededRandom } from '../../core/seed/random';
 import type { NodeMessage } from '../../nodes/lib/red';
+import { uploadPhoto } from '../../core/photos/service';
+import { PhotoStore } from '../../core/photos/store';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jpeg } from '../support/images';
 import { resetData, tableCounts } from '../support/db';
 import { catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statusUntil } from '../support/nodes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const nodeModules = ['tool', 'mount', 'pm', 'inspection', 'failure', 'action'].map((n) => require(`../../nodes/toolroom-${n}`));
+const nodeModules = ['tool', 'mount', 'pm', 'inspection', 'failure', 'action', 'photo'].map((n) => require(`../../nodes/toolroom-${n}`));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
@@ -34,7 +40,7 @@ type Kind = 'text' | 'enum' | 'int' | 'id' | 'date' | 'day' | 'bool' | 'array';
 type FieldSpec = `${Kind}` | `${Kind}!`;
 
 interface Case {
-  node: 'tool' | 'mount' | 'pm' | 'inspection' | 'failure' | 'action';
+  node: 'tool' | 'mount' | 'pm' | 'inspection' | 'failure' | 'action' | 'photo';
   topic: string;
   valid: () => Record<string, unknown>;
   fields: Record<string, FieldSpec>;
@@ -141,6 +147,11 @@ for (const backend of nodeBackends) {
       const failure = await reportFailure(db, system, { toolId: tool.id, failureCode: 'CL-WATER-LEAK' });
       const tina = await createUser(db, system, { username: 'tina.tech', displayName: 'Tina', role: 'technician' });
       const action = await createAction(db, system, { toolId: tool.id, title: 'Fix the leak', assigneeId: tina.id });
+      // A photo to aim at (its files in a directory of this test's own: no malformed message reaches them).
+      const photoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-fuzz-photos-'));
+      const photoStore = new PhotoStore(path.join(photoDir, 'photos'), path.join(photoDir, 'photo.key'));
+      const photo = await uploadPhoto(db, system, { failureReportId: failure.id }, await jpeg(64, 48), { store: photoStore });
+      after(() => fs.rmSync(photoDir, { recursive: true, force: true }));
 
       const passAll = () => POST_RUN_TEMPLATE.items.map((i) => ({ itemKey: i.key, result: 'pass' }));
       const cases: Case[] = [
@@ -225,6 +236,15 @@ for (const backend of nodeBackends) {
         { node: 'action', topic: 'start', valid: () => ({ id: action.id }), fields: { id: 'id!', version: 'int' } },
         { node: 'action', topic: 'complete', valid: () => ({ id: action.id, resolution: 'replaced the o-ring' }), fields: { id: 'id!', resolution: 'text!', version: 'int' } },
         { node: 'action', topic: 'cancel', valid: () => ({ id: action.id, reason: 'duplicate' }), fields: { id: 'id!', reason: 'text!', version: 'int' } },
+        // capture: every message here is malformed, so none reaches the camera command.
+        { node: 'photo', topic: 'capture', valid: () => ({ toolId: tool.id, caption: 'after the run' }), fields: { toolId: 'id!', caption: 'text' } },
+        {
+          node: 'photo',
+          topic: 'annotate',
+          valid: () => ({ id: photo.id, annotations: [{ kind: 'arrow', from: { x: 0.1, y: 0.1 }, to: { x: 0.5, y: 0.5 }, colour: '#ff0000' }] }),
+          fields: { id: 'id!', annotations: 'array!', 'annotations.0.kind': 'enum', 'annotations.0.colour': 'enum', 'annotations.0.from.x': 'int', version: 'int' },
+        },
+        { node: 'photo', topic: 'withdraw', valid: () => ({ id: photo.id, reason: 'wrong tool' }), fields: { id: 'id!', reason: 'text!', version: 'int' } },
       ];
 
       const cfg = backend.config('cfg');

@@ -43,6 +43,8 @@ export interface Answer {
   status: number;
   headers: Headers;
   text: string;
+  /** The body as bytes (an image). */
+  bytes: Buffer;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
 }
@@ -61,8 +63,11 @@ export class Client {
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.bearer) h.authorization = `Bearer ${this.bearer}`;
     if (this.sendCsrf && this.csrf && method !== 'GET') h[CSRF_HEADER] = this.csrf;
-    let payload: string | undefined;
-    if (body !== undefined) {
+    let payload: string | Buffer | undefined;
+    if (Buffer.isBuffer(body)) {
+      payload = body;
+      h['content-type'] ??= 'application/octet-stream';
+    } else if (body !== undefined) {
       payload = typeof body === 'string' ? body : JSON.stringify(body);
       h['content-type'] ??= 'application/json';
     }
@@ -75,14 +80,15 @@ export class Client {
       if (value === '' || attrs.some((a) => /^\s*max-age=0\s*$/i.test(a))) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    const text = await res.text();
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const text = bytes.toString('utf8');
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    return { status: res.status, headers: res.headers, text, json };
+    return { status: res.status, headers: res.headers, text, bytes, json };
   }
 
   async login(username: string, password = PASSWORD): Promise<Answer> {
