@@ -106,7 +106,7 @@ export const photoRecord = z.object({
   withdrawnBy: z.string().nullable(),
   withdrawnReason: z.string().nullable(),
   version: z.number().int(),
-});
+}).meta({ id: 'Photo' });
 export type Photo = z.infer<typeof photoRecord>;
 
 /** The one mapping from a photos row to the record (the file names and key id stay inside core). */

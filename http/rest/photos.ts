@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import * as photos from '../../core/photos/service';
 import * as photoSchema from '../../core/photos/schema';
+import { pageOf } from '../../core/validate';
 import { HttpProblem } from '../problem';
 import { STREAMED, call, type Route, type RouteContext } from './operations';
 
@@ -78,6 +79,7 @@ export const PHOTO_ROUTES: Route[] = [
     summary: 'Photos of a tool (its timeline: with those of its inspections, failures and actions), an inspection, a failure report or an action; newest first',
     permission: 'photo.read',
     input: photoSchema.listPhotosInput,
+    output: pageOf(photoSchema.photoRecord),
     run: call(photos.listPhotos),
   },
   {
@@ -88,6 +90,7 @@ export const PHOTO_ROUTES: Route[] = [
     summary: 'Add a photo: the body is the image itself (JPEG, PNG or WebP, judged by its bytes; at most TOOLROOM_PHOTO_MAX_BYTES, default 20 MB), the record it is of in the query',
     permission: 'photo.add',
     input: photoSchema.uploadPhotoInput,
+    output: photoSchema.photoRecord,
     consumes: 'image/*',
     status: 201,
     run: upload,
@@ -100,6 +103,7 @@ export const PHOTO_ROUTES: Route[] = [
     summary: 'A photo record by id',
     permission: 'photo.read',
     input: photoSchema.getPhotoInput,
+    output: photoSchema.photoRecord,
     run: call(photos.getPhoto),
   },
   {
@@ -121,6 +125,7 @@ export const PHOTO_ROUTES: Route[] = [
     summary: 'Annotate a photo (arrows, circles, freehand, text; an empty list clears it): the original stays as it is',
     permission: 'photo.annotate',
     input: photoSchema.annotatePhotoInput,
+    output: photoSchema.photoRecord,
     run: call((db, actor, input) => photos.annotatePhoto(db, actor, input)),
   },
   {
@@ -131,6 +136,7 @@ export const PHOTO_ROUTES: Route[] = [
     summary: 'Withdraw a photo, with the reason (it leaves the lists; the bytes stay until retention purges them)',
     permission: 'photo.withdraw',
     input: photoSchema.withdrawPhotoInput,
+    output: photoSchema.photoRecord,
     run: call(photos.withdrawPhoto),
   },
 ];

@@ -94,7 +94,10 @@ describe(`photos over HTTP (${backend.name})`, function () {
     const anonymous = await new Client(api.url).call('POST', `/photos?toolId=${toolId}`, await jpeg());
     assert.equal(anonymous.status, 401);
     assert.equal((await new Client(api.url).call('GET', `/photos/1/image`)).status, 401);
-    assert.deepEqual(await tableCounts(db), counts);
+    // Nothing written but the refusal's own audit event (issue 15: refused requests are audited).
+    assert.deepEqual(await tableCounts(db), { ...counts, audit_events: counts.audit_events + 1 });
+    const refused = await db('audit_events').where('action', 'security.refused').orderBy('id', 'desc').first();
+    assert.equal(refused.after.rule, 'csrf');
     assert.ok(before.photos === counts.photos);
     assert.equal(filesUnder(dataDir).length, files);
   });

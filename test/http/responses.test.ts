@@ -9,6 +9,7 @@ import { apiRoutes } from '../../http/rest/router';
 import { backends, resetData } from '../support/db';
 import { Client, loggedIn, makeUser, PASSWORD, startApi, type Answer, type TestServer } from '../support/api-server';
 import { ResponseChecker } from '../support/responses';
+import { jpeg } from '../support/images';
 
 type Json = Record<string, unknown>;
 
@@ -178,6 +179,13 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('POST', `/actions/${spare.id}/cancel`, { version: spare.version, reason: 'done with the PM' }));
   ok(await admin.call('GET', `/actions/${action.id}`));
   ok(await admin.call('GET', '/actions?overdue=false'));
+
+  // Photos: one on the failure, listed, annotated, withdrawn (the image itself is no JSON route).
+  const photo = ok(await tech.call('POST', `/photos?failureReportId=${failure.id}&caption=pin%203`, await jpeg(), { 'content-type': 'image/jpeg' }), 201);
+  ok(await tech.call('GET', `/photos?toolId=${tool.id}`));
+  ok(await tech.call('GET', `/photos/${photo.id}`));
+  const annotated = ok(await tech.call('POST', `/photos/${photo.id}/annotate`, { version: photo.version, annotations: [{ kind: 'circle', centre: { x: 0.5, y: 0.5 }, radius: 0.1, colour: '#ff0000' }] }));
+  ok(await admin.call('POST', `/photos/${photo.id}/withdraw`, { version: annotated.version, reason: 'blurred' }));
 
   // Unmount, history, retire.
   ok(await admin.call('POST', '/mounts/unmount', { pressCode: 'P-WALK' }));
