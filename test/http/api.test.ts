@@ -155,7 +155,9 @@ describe(`REST API (${backend.name})`, function () {
       assert.equal(none.json.errors[0].rule, 'csrf');
       const wrong = await c.call('POST', '/tools', { assetNumber: 'CSRF-1', name: 'Cap', cavityCount: 1 }, { [CSRF_HEADER]: 'x'.repeat(43) });
       assert.equal(wrong.status, 403);
-      assert.deepEqual(await tableCounts(db), before);
+      // Nothing written but one audit event of the refusal (the second, same caller and rule, is counted, not written).
+      assert.deepEqual(await tableCounts(db), { ...before, audit_events: before.audit_events + 1 });
+      assert.equal((await db('audit_events').where('action', 'security.refused').orderBy('id', 'desc').first()).after.rule, 'csrf');
       c.sendCsrf = true;
       const ok = await c.call('POST', '/tools', { assetNumber: 'CSRF-1', name: 'Cap', cavityCount: 1 });
       assert.equal(ok.status, 201, ok.text);
@@ -165,7 +167,7 @@ describe(`REST API (${backend.name})`, function () {
       assert.equal((await c.call('GET', `/tools/${ok.json.id}`)).status, 200);
     });
 
-    it('a disabled user is out at once: session (ended) and token (disabled) both 401', async () => {
+    it('a disabled user is out at once: session (ended) and token (revoked) both 401', async () => {
       const boss = await loggedIn(db, api.url, 'admin');
       const victim = await loggedIn(db, api.url, 'technician');
       const tok = await victim.call('POST', '/tokens', { name: 'mes' });
@@ -182,7 +184,8 @@ describe(`REST API (${backend.name})`, function () {
       assert.ok(['revoked', 'disabled'].includes(a.json.errors[0].rule), a.text);
       const b = await byToken.call('GET', '/tools');
       assert.equal(b.status, 401);
-      assert.equal(b.json.errors[0].rule, 'disabled');
+      // Disabling revokes the user's API tokens too (issue 15, finding 9).
+      assert.equal(b.json.errors[0].rule, 'revoked');
       // And logging in again is refused too.
       const again = await new Client(api.url).login(victim.username);
       assert.equal(again.status, 401);
