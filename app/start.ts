@@ -38,6 +38,7 @@ import { seedReferenceData } from '../core/seed/reference';
 import { acquireDatabase, targetFromEnv } from './databases';
 import { describeTarget } from '../nodes/lib/config';
 import { finalErrorHandler, securityHeaders } from '../http/hardening';
+import { dashboardAssets, dashboardAssetsDir } from '../http/dashboard-assets';
 import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './simulator';
 
 const root = path.resolve(__dirname, '../..');
@@ -283,6 +284,9 @@ async function main(): Promise<void> {
     app.use(LOGIN_BASE, createLoginPages({ database, policy, secureCookies, onLogout: (token) => dashboardAuth?.endSession(token) }));
     app.use('/auth', editorAddress);
   }
+  // Dashboard 2's content-hashed scripts and styles, compressed and cached for good (before Dashboard's own static files).
+  const assetsDir = dashboardAssetsDir();
+  if (assetsDir) app.use('/dashboard/assets', dashboardAssets({ dir: assetsDir, cacheDir: path.join(options.dataDir, 'cache', 'dashboard') }));
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
   app.use(finalErrorHandler(hardening));
