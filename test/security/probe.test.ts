@@ -163,12 +163,10 @@ describe('security (issue 15): the probe as regression tests', function () {
     await page.waitForSelector('.nrdb-layout-group, .nrdb-ui-widget, [data-widget-type]', { timeout: 30000 });
     // The editor: its login form, then the workspace with the palette.
     await page.goto(`${dash.base}/`);
-    await page.waitForSelector('#node-dialog-login-fields input[name=username], #red-ui-palette', { timeout: 30000 });
-    if (await page.$('#node-dialog-login-fields input[name=username]')) {
-      await page.fill('#node-dialog-login-fields input[name=username]', users.admin.username);
-      await page.fill('#node-dialog-login-fields input[name=password]', users.admin.password);
-      await page.click('.red-ui-login-dialog button.primary, #node-dialog-login-submit, .ui-dialog-buttonset button:last-child');
-    }
+    await page.waitForSelector('#node-dialog-login-username', { timeout: 30000 });
+    await page.fill('#node-dialog-login-username', users.admin.username);
+    await page.fill('#node-dialog-login-password', users.admin.password);
+    await page.click('#node-dialog-login-submit');
     await page.waitForSelector('#red-ui-palette .red-ui-palette-node[data-palette-type="toolroom-tool"]', { timeout: 60000 });
     await context.close();
     assert.deepEqual(violations, []);
