@@ -272,11 +272,13 @@ describe('dashboard: work pages', function () {
     try {
       // The technician's own logged-in socket; the next failure list it asks for is rewritten into a triage.
       let forged = 0;
+      // Armed once the page has its list: the page's own first request on load goes through untouched.
+      let armed = false;
       await context.routeWebSocket(/socket\.io/, (ws) => {
         const server = ws.connectToServer();
         ws.onMessage((m) => {
           const text = String(m);
-          if (!forged && text.startsWith('42[') && text.includes('"widget-send"') && text.includes('"topic":"list"') && text.includes('"target":"failure"')) {
+          if (armed && !forged && text.startsWith('42[') && text.includes('"widget-send"') && text.includes('"topic":"list"') && text.includes('"target":"failure"')) {
             const frame = JSON.parse(text.slice(2));
             frame[2] = { ...frame[2], topic: 'triage', ask: 'triage', payload: { id: failure.id, version: failure.version, status: 'investigating', rootCause: 'forged' } };
             forged++;
@@ -286,6 +288,7 @@ describe('dashboard: work pages', function () {
         server.onMessage((m) => ws.send(m));
       });
       await gotoDashboard(page, dash.base, '/dashboard/triage', '[data-failure]');
+      armed = true;
       await page.click('[data-test=severity-filter]');
       await page.click('.v-overlay-container .v-list-item:has-text("Major")');
       const err = await page.waitForSelector('[data-test=error]', { timeout: 15000 });
