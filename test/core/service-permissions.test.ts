@@ -19,6 +19,7 @@ import * as audit from '../../core/audit/query';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
+import * as backups from '../../core/backup/service';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { admin, engineer, technician, system } from '../helpers/actors';
 
@@ -62,6 +63,7 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'user.read': [users.getUser, users.listUsers],
   'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],
+  'backup.create': [backups.createBackup],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
 };
