@@ -35,6 +35,7 @@ import { API_BASE, createApi } from '../api/router';
 import type { Db } from '../core/db/connect';
 import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
+import { credentialSecretFile, ensureCredentialSecret } from '../core/keys';
 import { acquireDatabase, targetFromEnv } from '../nodes/lib/databases';
 import { describeTarget } from '../nodes/lib/config';
 import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './start-simulator';
@@ -250,6 +251,8 @@ async function main(): Promise<void> {
   const settings = {
     userDir,
     flowFile: 'flows.json',
+    // From a key file (core/keys.ts), not the key Node-RED would keep beside the credentials; an older instance's key is migrated by Node-RED.
+    credentialSecret: ensureCredentialSecret(credentialSecretFile(process.env, options.dataDir)),
     uiHost: options.host,
     uiPort: options.port,
     httpAdminRoot: '/',
