@@ -32,6 +32,7 @@ import { createDashboardAuth, SETTINGS_KEY } from '../api/login-dashboard';
 import { editorAddress, editorAdminAuth } from '../api/editor-auth';
 import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../api/login';
 import { API_BASE, createApi } from '../api/router';
+import { HEALTH_PATH, healthFromEnv } from '../api/health';
 import type { Db } from '../core/db/connect';
 import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
     ...authSettings,
   };
   RED.init(server, settings);
+  app.use(HEALTH_PATH, healthFromEnv(database)); // no login: ok/failing per part only (api/health.ts)
   // The REST API asks every caller for a session or token itself, login pages or not.
   app.use(API_BASE, createApi({ database, policy, secureCookies }));
   if (options.auth) {

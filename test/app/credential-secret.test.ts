@@ -53,7 +53,7 @@ describe("Node-RED's credential key from a key file", function () {
       await app?.stop();
     });
 
-    it("moves an instance's credentials from Node-RED's generated key to the key file", async () => {
+    it("moves an instance's credentials from Node-RED's generated key to the key file (and serves /healthz)", async () => {
       // An instance as Node-RED left it before: flows, credentials under the generated key kept beside them.
       const dataDir = path.join(tmp, 'upgraded');
       const userDir = path.join(dataDir, 'node-red');
@@ -67,6 +67,10 @@ describe("Node-RED's credential key from a key file", function () {
       fs.writeFileSync(path.join(userDir, '.config.runtime.json'), JSON.stringify({ _credentialSecret: 'old-generated-key' }));
 
       app = await startApp({ PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: '', TOOLROOM_AUTH: 'off', TOOLROOM_CREDENTIAL_SECRET_FILE: '' }, ['--no-seed']);
+      // /healthz is mounted by the start command (api/health.ts; its own suite is test/api/health.test.ts).
+      const health = await request(`${app.base}/healthz`);
+      assert.equal(health.status, 200, health.body);
+      assert.equal(health.json<{ parts: Record<string, string> }>().parts.database, 'ok');
       // A deploy writes the credentials again, now under the key file's key.
       const current = (await request(`${app.base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json<{ rev: string; flows: object[] }>();
       const deployed = await request(`${app.base}/flows`, {
