@@ -239,7 +239,7 @@ async function main(): Promise<void> {
   const app = express();
   const server = tls ? https.createServer(tls, app) : http.createServer(app);
   const policy = accessPolicyFromEnv();
-  const secureCookies = tls !== null;
+  const secureCookies = tls !== null || yes(process.env.TOOLROOM_SECURE_COOKIES); // behind a TLS proxy (docker-compose.yml)
   const database = () => lease.database();
   const dashboardAuth = options.auth ? createDashboardAuth({ database, policy }) : null;
   const authSettings = dashboardAuth

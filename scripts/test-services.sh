@@ -68,5 +68,16 @@ pg_client_up() {
   fi
 }
 
-services_up() { pg_client_up; postgres_up; }
+# The Compose stack's checks (test/app/compose.test.ts): Debian's docker-compose validates docker-compose.yml
+# (no Docker engine is needed for `config`), Debian's caddy validates deploy/Caddyfile.
+deploy_tools_up() {
+  if ! command -v docker-compose >/dev/null || ! command -v caddy >/dev/null; then
+    echo "test-services: installing Debian's docker-compose and caddy (to validate the Compose stack)" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose caddy >&2
+    # The package starts a Caddy service on port 80 where systemd runs: only its binary is wanted.
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then as_root systemctl disable --now caddy >&2 || true; fi
+  fi
+}
+
+services_up() { pg_client_up; deploy_tools_up; postgres_up; }
 services_down() { postgres_down; rm -rf "$TR_TMP"; }
