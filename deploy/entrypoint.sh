@@ -5,8 +5,10 @@
 #                    (TOOLROOM_ADMIN_PASSWORD[_FILE]), serves /healthz            (the default)
 #   healthcheck      exit 0 when /healthz answers 200 (Docker HEALTHCHECK of the toolroom service)
 #   backup           one backup now (toolroom backup)
-#   backup-nightly   a backup every day at TOOLROOM_BACKUP_TIME (HH:MM, UTC, default 02:30); a failed
-#                    one is audited, logged and retried the next night; never exits on its own
+#   backup-nightly   a backup every day at TOOLROOM_BACKUP_TIME (HH:MM, UTC, default 02:30), then the
+#                    retention purge (only after a good backup: nothing goes that no archive holds); a
+#                    failed backup is audited, logged and retried the next night; never exits on its own
+#   purge            the retention purge now (toolroom purge)
 #   backup-healthcheck  exit 0 when the newest archive is younger than TOOLROOM_HEALTH_BACKUP_MAX_AGE_HOURS
 #                    (26), or the job started less than that ago
 #   next-backup      seconds until the next nightly backup
@@ -63,7 +65,11 @@ case "$command" in
     while :; do
       echo "toolroom: next backup in ${wait_s} s (at ${TOOLROOM_BACKUP_TIME:-02:30} UTC)"
       sleep "$wait_s" & wait $!
-      node "$APP/dist/scripts/toolroom.js" backup || echo "toolroom: the backup FAILED (audited as backup.fail; /healthz shows backup failing until the next good one)" >&2
+      if node "$APP/dist/scripts/toolroom.js" backup; then
+        node "$APP/dist/scripts/toolroom.js" purge || echo "toolroom: the retention purge FAILED" >&2
+      else
+        echo "toolroom: the backup FAILED (audited as backup.fail; /healthz shows backup failing until the next good one)" >&2
+      fi
       wait_s="$(next_backup)"
     done ;;
   backup-healthcheck)
@@ -72,11 +78,11 @@ case "$command" in
     [ -n "$recent" ] && exit 0
     started="$(cat "${TMPDIR:-/tmp}/toolroom-backup-started" 2>/dev/null || echo 0)"
     [ $(( $(date -u +%s) - started )) -lt $((hours * 3600)) ] ;;
-  restore | verify | keygen)
+  restore | verify | keygen | purge)
     exec node "$APP/dist/scripts/toolroom.js" "$command" "$@" ;;
   verify-audit)
     exec node "$APP/dist/scripts/verify-audit.js" "$@" ;;
   *)
-    echo "toolroom: unknown command $command (start, healthcheck, backup, backup-nightly, backup-healthcheck, next-backup, restore, verify, keygen, verify-audit)" >&2
+    echo "toolroom: unknown command $command (start, healthcheck, backup, backup-nightly, backup-healthcheck, next-backup, restore, verify, keygen, purge, verify-audit)" >&2
     exit 2 ;;
 esac

@@ -7,6 +7,7 @@
  *   toolroom restore ARCHIVE [--identity FILE]... [--force] [--without-keys]
  *                                        restore into an empty database and data dir (or over them: --force)
  *   toolroom verify ARCHIVE [--identity FILE]...   decrypt and check an archive, restore nothing
+ *   toolroom purge                       delete what has outlived its retention period (core/retention), audited
  *   toolroom keygen FILE                 make a backup key pair: FILE gets the identity (keep it off the Pi),
  *                                        the recipient (public key) is printed for TOOLROOM_BACKUP_RECIPIENT_FILE
  *
@@ -25,6 +26,7 @@ import { DEFAULT_KEEP, type KeepPolicy } from '../core/backup/retention';
 import { createBackup } from '../core/backup/service';
 import { restoreBackup, verifyArchive } from '../core/backup/restore';
 import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../core/keys';
+import { purgeExpired } from '../core/retention/purge';
 
 /** A usage or setting mistake: exit code 2, the sentence only. */
 export class UsageError extends Error {
@@ -32,7 +34,7 @@ export class UsageError extends Error {
 }
 
 export interface Parsed {
-  command: 'backup' | 'restore' | 'verify' | 'keygen';
+  command: 'backup' | 'restore' | 'verify' | 'keygen' | 'purge';
   archive?: string;
   dir?: string;
   identities: string[];
@@ -40,11 +42,11 @@ export interface Parsed {
   withoutKeys: boolean;
 }
 
-const USAGE = 'usage: toolroom backup [--dir DIR] | restore ARCHIVE [--identity FILE]... [--force] [--without-keys] | verify ARCHIVE [--identity FILE]... | keygen FILE';
+const USAGE = 'usage: toolroom backup [--dir DIR] | purge | restore ARCHIVE [--identity FILE]... [--force] [--without-keys] | verify ARCHIVE [--identity FILE]... | keygen FILE';
 
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
-  if (command !== 'backup' && command !== 'restore' && command !== 'verify' && command !== 'keygen') throw new UsageError(USAGE);
+  if (command !== 'backup' && command !== 'restore' && command !== 'verify' && command !== 'keygen' && command !== 'purge') throw new UsageError(USAGE);
   const out: Parsed = { command, identities: [], force: false, withoutKeys: false };
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -61,7 +63,7 @@ export function parseArgs(argv: string[]): Parsed {
     else if (!arg.startsWith('-')) positional.push(arg);
     else throw new UsageError(`toolroom ${command}: unknown option ${arg}\n${USAGE}`);
   }
-  const wants = command === 'backup' ? 0 : 1;
+  const wants = command === 'backup' || command === 'purge' ? 0 : 1;
   if (positional.length !== wants) throw new UsageError(`toolroom ${command}: ${wants ? 'needs one file' : 'takes no file'}\n${USAGE}`);
   out.archive = positional[0];
   return out;
@@ -125,6 +127,17 @@ async function backup(p: Parsed, env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
+async function purge(env: NodeJS.ProcessEnv): Promise<string> {
+  const db = openDatabase({ ...optionsFromEnv(env), poolMax: 2 });
+  try {
+    await migrateLatest(db);
+    const r = await purgeExpired(db, systemActor('toolroom purge'));
+    return `purged: ${Object.entries(r.removed).map(([t, n]) => `${n} ${t}`).join(', ')}`;
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const p = parseArgs(argv);
   if (p.command === 'keygen') {
@@ -138,6 +151,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return `identity written to ${file} (keep it, and a copy, OFF the Pi: it opens every backup)\nrecipient (public key, for TOOLROOM_BACKUP_RECIPIENT_FILE): ${pair.recipient}`;
   }
   if (p.command === 'backup') return backup(p, env);
+  if (p.command === 'purge') return purge(env);
   const identities = identitiesFrom(p, env);
   const dataDir = path.resolve(env.TOOLROOM_DATA_DIR || './data');
   if (p.command === 'verify') {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { newKeyPair } from '../../core/backup/age';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { freePort, root } from './support';
+import { freshServerDatabase } from '../helpers/db';
 
 /**
  * The commands the Compose stack's containers run (deploy/entrypoint.sh), run natively as the image
@@ -51,19 +52,15 @@ describe('the image entrypoint (deploy/entrypoint.sh), run natively', function (
     let db: Db;
     let app: ChildProcess | undefined;
     let dbUrl: string;
-    const dbName = `${url ? new URL(url).pathname.slice(1) : ''}_entry`;
+    let drop: () => Promise<void>;
 
     before(async () => {
       db = openDatabase({ url: url!, poolMax: 1 });
-      await db.raw(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      await db.raw(`CREATE DATABASE "${dbName}"`);
-      const u = new URL(url!);
-      u.pathname = `/${dbName}`;
-      dbUrl = u.toString();
+      ({ url: dbUrl, drop } = await freshServerDatabase(db, 'entry'));
     });
     after(async () => {
       if (app && app.exitCode === null) app.kill('SIGTERM');
-      await db.raw(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await drop();
       await db.destroy();
     });
 
@@ -123,6 +120,9 @@ describe('the image entrypoint (deploy/entrypoint.sh), run natively', function (
       const v = await run(['verify', path.join(backups, archives[0]), '--identity', path.join(secrets, 'identity')], { TOOLROOM_DATA_DIR: tmp });
       assert.equal(v.code, 0, v.err);
       assert.match(v.out, /keys part readable/);
+      const purged = await run(['purge'], env);
+      assert.equal(purged.code, 0, purged.err);
+      assert.match(purged.out, /^purged: 0 sessions, 0 shot_readings/);
       const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { parts: Record<string, string> };
       assert.deepEqual(health.parts, { database: 'ok', outbox: 'ok', disk: 'ok', backup: 'ok' });
 

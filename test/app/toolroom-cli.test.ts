@@ -8,6 +8,7 @@ import { createTool } from '../../core/tools/service';
 import { verifyAuditChain } from '../../core/audit/verify';
 import { keepFromEnv, parseArgs, UsageError } from '../../scripts/toolroom';
 import { admin } from '../helpers/actors';
+import { freshServerDatabase } from '../helpers/db';
 import { root } from './support';
 
 /**
@@ -41,22 +42,18 @@ describe('toolroom command', function () {
     let tmp: string;
     let source: Db;
     let restoreUrl: string;
-    const restoreDb = `${url ? new URL(url).pathname.slice(1) : ''}_cli`;
+    let dropRestored: () => Promise<void>;
 
     before(async () => {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-cli-'));
       source = openDatabase({ url: url!, poolMax: 2 });
       await migrateLatest(source);
       await createTool(source, admin, { assetNumber: `CLI-${Date.now()}`, name: 'Backed-up bezel', cavityCount: 2 });
-      await source.raw(`DROP DATABASE IF EXISTS "${restoreDb}" WITH (FORCE)`);
-      await source.raw(`CREATE DATABASE "${restoreDb}"`);
-      const u = new URL(url!);
-      u.pathname = `/${restoreDb}`;
-      restoreUrl = u.toString();
+      ({ url: restoreUrl, drop: dropRestored } = await freshServerDatabase(source, 'cli'));
     });
 
     after(async () => {
-      await source.raw(`DROP DATABASE IF EXISTS "${restoreDb}" WITH (FORCE)`);
+      await dropRestored();
       await source.destroy();
       fs.rmSync(tmp, { recursive: true, force: true });
     });

@@ -9,9 +9,9 @@ import { createBackup, type BackupInput } from '../../core/backup/service';
 import { verifyAuditChain } from '../../core/audit/verify';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { seedDemoPlant } from '../../core/seed/demo';
-import { backends, resetData, tableCounts } from '../helpers/db';
+import { backends, freshServerDatabase, resetData, tableCounts } from '../helpers/db';
 import { admin, technician } from '../helpers/actors';
-import { ToolroomError } from '../../core/errors';
+import { rejects } from '../helpers/expect';
 
 /** Every table's rows as sorted JSON lines (row order is not part of a database's content). */
 async function allRows(db: Db): Promise<Record<string, string[]>> {
@@ -55,15 +55,6 @@ function plantDataDir(dir: string): void {
   writeFile(dir, 'toolroom.json', JSON.stringify({ firstStartedAt: '2026-12-01T00:00:00.000Z', seeded: true }));
 }
 
-/** A fresh, empty database on the test server (dropped after). */
-async function freshServerDatabase(source: Db, name: string): Promise<string> {
-  await source.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await source.raw(`CREATE DATABASE "${name}"`);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 async function refused(call: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(call, (err: Error) => {
     assert.ok(err instanceof RestoreRefused, `expected RestoreRefused, got ${err.name}: ${err.message}`);
@@ -81,16 +72,15 @@ for (const backend of backends) {
     let identities: string[];
     let input: BackupInput;
     let archive: string;
-    const created: string[] = [];
+    const created: (() => Promise<void>)[] = [];
     let restoredTarget: Awaited<ReturnType<typeof target>>;
 
     /** A target to restore into: a new data dir, and for the server a new database. */
     async function target(label: string): Promise<{ dataDir: string; url?: string; open(): Db }> {
       const dataDir = path.join(tmp, `restored-${label}`);
       if (backend.name === 'pglite') return { dataDir, open: () => openDatabase({ dataDir: path.join(dataDir, 'pglite') }) };
-      const name = `${new URL(process.env.TEST_DATABASE_URL!).pathname.slice(1)}_${label}`;
-      created.push(name);
-      const url = await freshServerDatabase(db, name);
+      const { url, drop } = await freshServerDatabase(db, label);
+      created.push(drop);
       return { dataDir, url, open: () => openDatabase({ url, poolMax: 2 }) };
     }
 
@@ -108,7 +98,7 @@ for (const backend of backends) {
     });
 
     after(async () => {
-      for (const name of created) await db.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      for (const drop of created) await drop();
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
@@ -231,7 +221,7 @@ for (const backend of backends) {
     });
 
     it('refuses a backup to technicians, and audits a failed one', async () => {
-      await assert.rejects(createBackup(db, technician, input), (err: Error) => err instanceof ToolroomError && err.code === 'forbidden');
+      await rejects(createBackup(db, technician, input), 'forbidden');
       const missing = path.join(tmp, 'unmounted-share');
       await assert.rejects(createBackup(db, admin, { ...input, dir: missing }), /does not exist \(is the share mounted\?\)/);
       const event = await db('audit_events').where({ action: 'backup.fail' }).orderBy('id', 'desc').first();

@@ -15,7 +15,7 @@ const engineerOnly: Operation[] = [
   'tool.retire', 'press.create', 'press.update', 'pm.plan.create', 'pm.plan.update', 'template.manage',
   'failure.triage', 'catalog.manage', 'action.create', 'action.assign', 'action.verify', 'action.cancel', 'shot.review',
 ];
-const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create'];
+const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create', 'retention.manage'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
 // Every user manages their own API tokens and login sessions (issue 5); admins everyone's.
 const ownForUsers: Operation[] = ['token.manage', 'session.manage'];

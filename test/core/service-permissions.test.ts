@@ -20,6 +20,8 @@ import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
 import * as backups from '../../core/backup/service';
+import * as retention from '../../core/retention/policy';
+import { purgeExpired } from '../../core/retention/purge';
 import { backends, resetData, tableCounts } from '../helpers/db';
 import { admin, engineer, technician, system } from '../helpers/actors';
 
@@ -64,6 +66,7 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],
   'backup.create': [backups.createBackup],
+  'retention.manage': [retention.listRetention, retention.setRetention, retention.placeLegalHold, retention.releaseLegalHold, purgeExpired],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
 };
