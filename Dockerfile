@@ -18,10 +18,8 @@ COPY nodes nodes
 COPY api api
 COPY sim sim
 COPY scripts scripts
-COPY test test
-COPY bench bench
-RUN npx tsc -p tsconfig.json && bash scripts/copy-assets.sh \
- && rm -rf dist/test dist/bench
+# (test/ and bench/ are not copied: tsc compiles what is there)
+RUN npx tsc -p tsconfig.json && bash scripts/copy-assets.sh
 
 FROM ${NODE_IMAGE}
 # postgresql-client: pg_dump / pg_restore / psql for `toolroom backup` and `restore`; tini reaps and
@@ -32,9 +30,11 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Runtime dependencies, plus the runtime that hosts the package (devDependencies for a palette install):
-# the versions the lock file pins.
+# Runtime dependencies, plus the runtime that hosts the package (devDependencies for a palette install).
+# With NODE_ENV=production npm would skip them as dev dependencies even when named: the image's
+# package.json drops its devDependencies first.
 RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm pkg delete devDependencies \
  && npm install --no-save --no-audit --no-fund node-red@5.0.7 @flowfuse/node-red-dashboard@1.31 \
  && npm cache clean --force
 COPY --from=build /src/dist dist
