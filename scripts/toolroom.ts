@@ -7,7 +7,8 @@
  *   toolroom restore ARCHIVE [--identity FILE]... [--force] [--without-keys]
  *                                        restore into an empty database and data dir (or over them: --force)
  *   toolroom verify ARCHIVE [--identity FILE]...   decrypt and check an archive, restore nothing
- *   toolroom purge                       delete what has outlived its retention period (core/retention), audited
+ *   toolroom purge                       delete what has outlived its retention period (core/retention), audited;
+ *                                        with INFLUX_URL, give InfluxDB the shot readings' period too
  *   toolroom keygen FILE                 make a backup key pair: FILE gets the identity (keep it off the Pi),
  *                                        the recipient (public key) is printed for TOOLROOM_BACKUP_RECIPIENT_FILE
  *
@@ -27,6 +28,9 @@ import { createBackup } from '../core/backup/service';
 import { restoreBackup, verifyArchive } from '../core/backup/restore';
 import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../core/keys';
 import { purgeExpired } from '../core/retention/purge';
+import { retentionPeriods } from '../core/retention/policy';
+import { applyInfluxRetention } from '../core/retention/influx';
+import { parseInfluxUrl } from '../core/outbox/influx';
 
 /** A usage or setting mistake: exit code 2, the sentence only. */
 export class UsageError extends Error {
@@ -132,7 +136,13 @@ async function purge(env: NodeJS.ProcessEnv): Promise<string> {
   try {
     await migrateLatest(db);
     const r = await purgeExpired(db, systemActor('toolroom purge'));
-    return `purged: ${Object.entries(r.removed).map(([t, n]) => `${n} ${t}`).join(', ')}`;
+    let influx = '';
+    if (env.INFLUX_URL) {
+      const days = (await retentionPeriods(db)).find((p) => p.recordType === 'shot_readings')!.keepDays;
+      const rp = await applyInfluxRetention(parseInfluxUrl(env.INFLUX_URL), days);
+      influx = `; InfluxDB retention policy ${rp.policy}: ${days} days${rp.changed ? ' (set now)' : ''}`;
+    }
+    return `purged: ${Object.entries(r.removed).map(([t, n]) => `${n} ${t}`).join(', ')}${influx}`;
   } finally {
     await db.destroy();
   }

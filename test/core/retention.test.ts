@@ -3,6 +3,8 @@ import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
 import { listRetention, placeLegalHold, releaseLegalHold, setRetention, RECORD_TYPES } from '../../core/retention/policy';
 import { purgeExpired } from '../../core/retention/purge';
+import { applyInfluxRetention } from '../../core/retention/influx';
+import { parseInfluxUrl, query } from '../../core/outbox/influx';
 import { verifyAuditChain } from '../../core/audit/verify';
 import { rejects } from '../helpers/expect';
 import type { Db } from '../../core/db/connect';
@@ -86,3 +88,26 @@ for (const backend of backends) {
     });
   });
 }
+
+(process.env.TEST_INFLUX_URL ? describe : describe.skip)('InfluxDB gets the shot readings period', function () {
+  this.timeout(30000);
+  const base = process.env.TEST_INFLUX_URL ? new URL(process.env.TEST_INFLUX_URL) : null;
+  const database = `toolroom_rp_${process.pid}`;
+  const target = (rp?: string) => parseInfluxUrl(`${base!.origin}/${database}${rp ? `?rp=${rp}` : ''}`);
+  const policies = async () => {
+    const [r] = await query(target(), `SHOW RETENTION POLICIES ON "${database}"`);
+    const s = r.series![0];
+    return Object.fromEntries(s.values.map((v) => [v[s.columns.indexOf('name')], v[s.columns.indexOf('duration')]]));
+  };
+  after(async () => {
+    if (base) await query(target(), `DROP DATABASE "${database}"`);
+  });
+
+  it('alters the policy the app writes to, once, and creates a named one that is missing', async () => {
+    assert.deepEqual(await applyInfluxRetention(target(), 30), { policy: 'autogen', duration: '720h0m0s', changed: true });
+    assert.equal((await policies()).autogen, '720h0m0s');
+    assert.equal((await applyInfluxRetention(target(), 30)).changed, false, 'nothing to do the second night');
+    assert.equal((await applyInfluxRetention(target('shots_3y'), 1095)).changed, true);
+    assert.deepEqual(await policies(), { autogen: '720h0m0s', shots_3y: '26280h0m0s' });
+  });
+});
