@@ -26,11 +26,19 @@ import { newKeyPair, readIdentities, readRecipients } from '../core/backup/age';
 import { DEFAULT_KEEP, type KeepPolicy } from '../core/backup/retention';
 import { createBackup } from '../core/backup/service';
 import { restoreBackup, verifyArchive } from '../core/backup/restore';
+import { pgliteInUse } from '../core/backup/database';
 import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../core/keys';
 import { purgeExpired } from '../core/retention/purge';
 import { retentionPeriods } from '../core/retention/policy';
 import { applyInfluxRetention } from '../core/retention/influx';
 import { parseInfluxUrl } from '../core/outbox/influx';
+
+/** The embedded database may be opened by one process only: refuse while the app (or anyone) has it open. */
+function embeddedFree(options: { url?: string; dataDir?: string }, command: string): void {
+  if (!options.url && options.dataDir && pgliteInUse(options.dataDir)) {
+    throw new Error(`toolroom ${command}: the embedded database in ${options.dataDir} is open (is Toolroom running? stop it first; after a crash, start and stop it once)`);
+  }
+}
 
 /** A usage or setting mistake: exit code 2, the sentence only. */
 export class UsageError extends Error {
@@ -120,6 +128,7 @@ async function backup(p: Parsed, env: NodeJS.ProcessEnv): Promise<string> {
   const extraKeyFiles = fs.existsSync(secret) ? [{ name: `keys/${DEFAULT_SECRET_NAME}`, file: secret }] : [];
   const options = optionsFromEnv(env);
   if (!options.url && !fs.existsSync(options.dataDir!)) throw new UsageError(`no database at ${options.dataDir} (set DATABASE_URL or TOOLROOM_DATA_DIR)`);
+  embeddedFree(options, 'backup');
   const db = openDatabase({ ...options, poolMax: 2 });
   try {
     await migrateLatest(db);
@@ -132,6 +141,7 @@ async function backup(p: Parsed, env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 async function purge(env: NodeJS.ProcessEnv): Promise<string> {
+  embeddedFree(optionsFromEnv(env), 'purge');
   const db = openDatabase({ ...optionsFromEnv(env), poolMax: 2 });
   try {
     await migrateLatest(db);
@@ -170,6 +180,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return `archive ${path.basename(p.archive!)} is intact: made ${r.manifest.createdAt} from ${r.manifest.database.backend}, ${r.manifest.entries.length} entries, keys part ${r.keys ? 'readable' : 'NOT readable with these identities'}`;
   }
   const url = env.DATABASE_URL || undefined;
+  embeddedFree(url ? { url } : { dataDir: path.join(dataDir, 'pglite') }, 'restore');
   const r = await restoreBackup({ archive: path.resolve(p.archive!), identities, dataDir, url, force: p.force, withoutKeys: p.withoutKeys });
   return `restored ${r.archive} (made ${r.createdAt}) into ${url ? 'the PostgreSQL database' : `PGlite under ${dataDir}`}: ${r.files} files, keys ${r.keys}`;
 }

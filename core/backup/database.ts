@@ -88,6 +88,15 @@ export async function databaseIsEmpty(db: Db): Promise<boolean> {
   return Number(rows[0].n) === 0;
 }
 
+/**
+ * True while a process has the PGlite database in `dir` open: PGlite keeps a postmaster.pid there
+ * until it closes. PGlite has one user, so a second opener (a backup beside the running app) would
+ * corrupt it. A crash leaves the file behind: starting and stopping the app once clears it.
+ */
+export function pgliteInUse(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'postmaster.pid'));
+}
+
 /** True when a PGlite directory holds a database. */
 export function pgliteDirInUse(dir: string): boolean {
   return fs.existsSync(dir) && fs.readdirSync(dir).length > 0;

@@ -37,6 +37,24 @@ describe('toolroom command', function () {
     assert.throws(() => keepFromEnv({ TOOLROOM_BACKUP_KEEP_WEEKLY: 'lots' }), /TOOLROOM_BACKUP_KEEP_WEEKLY must be a whole number/);
   });
 
+  it('refuses to open an embedded database another process has open (PGlite has one user)', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-cli-pglite-'));
+    try {
+      fs.mkdirSync(path.join(dataDir, 'pglite'));
+      fs.writeFileSync(path.join(dataDir, 'pglite', 'postmaster.pid'), '-42\n/pglite/data\n');
+      const env = { DATABASE_URL: '', TOOLROOM_DATA_DIR: dataDir, TOOLROOM_BACKUP_DIR: dataDir, TOOLROOM_BACKUP_RECIPIENT_FILE: path.join(dataDir, 'r') };
+      fs.writeFileSync(path.join(dataDir, 'r'), 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n');
+      for (const args of [['backup'], ['purge']]) {
+        const r = await toolroom(args, env);
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.err, /the embedded database in .* is open \(is Toolroom running\? stop it first/);
+      }
+      assert.deepEqual(fs.readdirSync(path.join(dataDir, 'pglite')), ['postmaster.pid'], 'nothing opened or written');
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   const url = process.env.TEST_DATABASE_URL;
   (url ? describe : describe.skip)('on the PostgreSQL server', () => {
     let tmp: string;
