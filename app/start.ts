@@ -32,9 +32,11 @@ import { createDashboardAuth, SETTINGS_KEY } from '../http/login/dashboard';
 import { editorAddress, editorAdminAuth } from '../http/login/editor';
 import { createLoginPages, LOGIN_BASE, LOGIN_PATH } from '../http/login/login';
 import { API_BASE, createApi } from '../http/rest/router';
+import { HEALTH_PATH, healthFromEnv } from '../http/health';
 import type { Db } from '../core/db/connect';
 import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
+import { credentialSecretFile, ensureCredentialSecret } from '../core/keys';
 import { acquireDatabase, targetFromEnv } from './databases';
 import { describeTarget } from '../nodes/lib/config';
 import { finalErrorHandler, securityHeaders } from '../http/hardening';
@@ -247,7 +249,7 @@ async function main(): Promise<void> {
   const app = express();
   const server = tls ? https.createServer(tls, app) : http.createServer(app);
   const policy = accessPolicyFromEnv();
-  const secureCookies = tls !== null;
+  const secureCookies = tls !== null || yes(process.env.TOOLROOM_SECURE_COOKIES); // behind a TLS proxy (docker-compose.yml)
   const database = () => lease.database();
   const dashboardAuth = options.auth ? createDashboardAuth({ database, policy }) : null;
   const authSettings = dashboardAuth
@@ -260,6 +262,8 @@ async function main(): Promise<void> {
   const settings = {
     userDir,
     flowFile: 'flows.json',
+    // From a key file (core/keys.ts), not the key Node-RED would keep beside the credentials; an older instance's key is migrated by Node-RED.
+    credentialSecret: ensureCredentialSecret(credentialSecretFile(process.env, options.dataDir)),
     uiHost: options.host,
     uiPort: options.port,
     httpAdminRoot: '/',
@@ -278,6 +282,7 @@ async function main(): Promise<void> {
   RED.init(server, settings);
   const hardening = { apiBase: API_BASE, dashboardBase: '/dashboard', hsts: options.hsts };
   app.use('/', securityHeaders(hardening));
+  app.use(HEALTH_PATH, healthFromEnv(database)); // no login: ok/failing per part only (http/health.ts)
   // The REST API asks every caller for a session or token itself, login pages or not.
   app.use(API_BASE, createApi({ database, policy, secureCookies }));
   if (options.auth) {

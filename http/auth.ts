@@ -102,7 +102,19 @@ export function clearedSessionCookies(secure: boolean): string[] {
   return [`${SESSION_COOKIE}=; HttpOnly; ${common}`, `${CSRF_COOKIE}=; ${common}`];
 }
 
-/** The client's address for rate limits and the audit trail (the socket's: no proxy is trusted by default). */
-export function clientAddress(req: Pick<IncomingMessage, 'socket'>): string {
-  return req.socket?.remoteAddress ?? 'unknown';
+const bare = (address: string) => address.replace(/^::ffff:(?=\d+\.)/, '');
+
+/**
+ * The client's address for rate limits, lockouts and the audit trail: the socket's, unless the socket
+ * is a proxy named in TOOLROOM_TRUSTED_PROXIES (comma-separated addresses, e.g. the Compose stack's
+ * Caddy), whose X-Forwarded-For then names the client (its last entry: the one that proxy added).
+ * Without it every user behind the proxy would share one address, and one lockout.
+ */
+export function clientAddress(req: Pick<IncomingMessage, 'socket'> & { headers?: IncomingMessage['headers'] }, env: NodeJS.ProcessEnv = process.env): string {
+  const peer = bare(req.socket?.remoteAddress ?? 'unknown');
+  const trusted = (env.TOOLROOM_TRUSTED_PROXIES ?? '').split(',').map((a) => bare(a.trim())).filter(Boolean);
+  const forwarded = req.headers?.['x-forwarded-for'];
+  if (!trusted.includes(peer) || typeof forwarded !== 'string') return peer;
+  const last = forwarded.split(',').map((a) => a.trim()).filter(Boolean).pop();
+  return last && /^[0-9a-fA-F.:]{2,45}$/.test(last) ? bare(last) : peer;
 }

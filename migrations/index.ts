@@ -10,6 +10,7 @@ import * as m008 from './008_audit_chain';
 import * as m009 from './009_outbox_line';
 import * as m010 from './010_tool_search_trigram';
 import * as m011 from './011_photos';
+import * as m012 from './012_retention';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '009_outbox_line': m009,
   '010_tool_search_trigram': m010,
   '011_photos': m011,
+  '012_retention': m012,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,7 +4,8 @@
 #
 # PostgreSQL: the server at 127.0.0.1:5432 when one answers (a fresh database per run);
 # otherwise a throwaway cluster from Debian's `postgresql` package (installed if missing),
-# initdb'd in a temp dir as the postgres user, on a free loopback port.
+# initdb'd in a temp dir as the postgres user, on a free loopback port. The client tools (pg_dump,
+# pg_restore, psql) from Debian's `postgresql-client`, installed if missing.
 
 TR_TMP="${TR_TMP:-$(mktemp -d /tmp/toolroom-test.XXXXXX)}"
 chmod 755 "$TR_TMP"
@@ -59,5 +60,24 @@ postgres_down() {
   fi
 }
 
-services_up() { postgres_up; }
+# The backup suites run pg_dump, pg_restore and psql (Debian's postgresql-client), as `toolroom backup` does.
+pg_client_up() {
+  if ! command -v pg_dump >/dev/null || ! command -v pg_restore >/dev/null || ! command -v psql >/dev/null; then
+    echo "test-services: installing Debian's postgresql-client (pg_dump, pg_restore, psql)" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client >&2
+  fi
+}
+
+# The Compose stack's checks (test/app/compose.test.ts): Debian's docker-compose validates docker-compose.yml
+# (no Docker engine is needed for `config`), Debian's caddy validates deploy/Caddyfile.
+deploy_tools_up() {
+  if ! command -v docker-compose >/dev/null || ! command -v caddy >/dev/null; then
+    echo "test-services: installing Debian's docker-compose and caddy (to validate the Compose stack)" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose caddy >&2
+    # The package starts a Caddy service on port 80 where systemd runs: only its binary is wanted.
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then as_root systemctl disable --now caddy >&2 || true; fi
+  fi
+}
+
+services_up() { pg_client_up; deploy_tools_up; postgres_up; }
 services_down() { postgres_down; rm -rf "$TR_TMP"; }

@@ -53,6 +53,8 @@ export const PERMISSIONS = {
   'user.read':            [F,         F,        T],
   'user.manage':          [F,         F,        T],
   'audit.read':           [F,         F,        T],
+  'backup.create':        [F,         F,        T],
+  'retention.manage':     [F,         F,        T],
   // Everyone manages their own API tokens and logged-in sessions; admins everyone's.
   'token.manage':         ['own',     'own',    T],
   'session.manage':       ['own',     'own',    T],

@@ -19,7 +19,7 @@ const engineerOnly: Operation[] = [
   // Engineers and admins withdraw a photo, with a reason (issue 10).
   'photo.withdraw',
 ];
-const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read'];
+const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create', 'retention.manage'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
 // Every user manages their own API tokens and login sessions (issue 5); admins everyone's.
 const ownForUsers: Operation[] = ['token.manage', 'session.manage'];

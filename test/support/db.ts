@@ -60,6 +60,19 @@ export async function tableCounts(db: Db): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * A new, empty database on the test server, named after TEST_DATABASE_URL's with `_<suffix>` (made
+ * afresh if a failed run left it), for a restore target or a first start. Returns its URL and a drop.
+ */
+export async function freshServerDatabase(db: Db, suffix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  const name = `${url.pathname.slice(1)}_${suffix}`;
+  await db.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await db.raw(`CREATE DATABASE "${name}"`);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: async () => void (await db.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)) };
+}
+
 after(async () => {
   for (const p of opened.values()) await (await p).destroy();
   opened.clear();

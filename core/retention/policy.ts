@@ -1,0 +1,107 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Actor } from '../auth/actor';
+import { authorize } from '../auth/permissions';
+import { recordAudit } from '../audit/record';
+import { inTransaction, iso } from '../db/transaction';
+import { conflict, notFound } from '../errors';
+import { parse } from '../validate';
+
+/**
+ * How long each kind of record is kept before the purge (core/retention/purge.ts) deletes it. The
+ * defaults follow IATF 16949 practice for what they cover: the records that prove a tool's history
+ * stay while the tool is in use (they are not purged here at all yet), what only serves operations
+ * goes sooner. Admins change a period (audited); a legal hold on a tool keeps all of its readings.
+ */
+export const RECORD_TYPES = {
+  // Login attempts are not here: logins already drop them after 7 days (core/accounts/attempts.ts), and
+  // every attempt is in the audit trail.
+  /** Sessions, counted from when they ended (revoked or expired). */
+  sessions: 365,
+  /** Raw shot readings: the counters and lifetime totals they fed stay; the readings prove them for 3 years. */
+  shot_readings: 3 * 365,
+} as const;
+export type RecordType = keyof typeof RECORD_TYPES;
+export const RECORD_TYPE_NAMES = Object.keys(RECORD_TYPES) as RecordType[];
+
+export interface RetentionPolicy {
+  recordType: RecordType;
+  keepDays: number;
+  /** false while the default applies. */
+  changed: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export const setRetentionInput = z
+  .object({
+    recordType: z.enum(RECORD_TYPE_NAMES as [RecordType, ...RecordType[]]),
+    keepDays: z.number().int().min(1).max(36500),
+  })
+  .strict();
+
+export const legalHoldInput = z.object({ toolId: z.number().int().positive(), reason: z.string().trim().min(3).max(1000) }).strict();
+export const releaseHoldInput = z.object({ toolId: z.number().int().positive() }).strict();
+
+interface PolicyRow {
+  record_type: RecordType;
+  keep_days: number;
+  updated_at: Date | string;
+  updated_by: string;
+}
+
+/** Every record type's period, defaults filled in (no permission: the purge reads it too, as the system). */
+export async function retentionPeriods(db: Knex): Promise<RetentionPolicy[]> {
+  const rows = (await db('retention_policies').select('*')) as PolicyRow[];
+  return RECORD_TYPE_NAMES.map((recordType) => {
+    const r = rows.find((x) => x.record_type === recordType);
+    return { recordType, keepDays: r?.keep_days ?? RECORD_TYPES[recordType], changed: Boolean(r), updatedAt: iso(r?.updated_at), updatedBy: r?.updated_by ?? null };
+  });
+}
+
+export async function listRetention(db: Knex, actor: Actor, _input: unknown = {}): Promise<RetentionPolicy[]> {
+  authorize(actor, 'retention.manage');
+  return retentionPeriods(db);
+}
+
+export async function setRetention(db: Knex, actor: Actor, input: unknown): Promise<RetentionPolicy> {
+  authorize(actor, 'retention.manage');
+  const v = parse(setRetentionInput, input);
+  return inTransaction(db, async (trx) => {
+    const before = (await retentionPeriods(trx)).find((p) => p.recordType === v.recordType)!;
+    const now = new Date();
+    await trx('retention_policies')
+      .insert({ record_type: v.recordType, keep_days: v.keepDays, updated_at: now, updated_by: actor.name })
+      .onConflict('record_type')
+      .merge();
+    const after = (await retentionPeriods(trx)).find((p) => p.recordType === v.recordType)!;
+    await recordAudit(trx, actor, { action: 'retention.update', entity: 'retention_policy', entityId: v.recordType, before, after });
+    return after;
+  });
+}
+
+/** Keep everything of a tool from the purge until the hold is released (litigation, a customer claim). */
+export async function placeLegalHold(db: Knex, actor: Actor, input: unknown): Promise<{ toolId: number; reason: string }> {
+  authorize(actor, 'retention.manage');
+  const v = parse(legalHoldInput, input);
+  return inTransaction(db, async (trx) => {
+    if (!(await trx('tools').where('id', v.toolId).first('id'))) throw notFound('tool', v.toolId, 'toolId');
+    if (await trx('legal_holds').where('tool_id', v.toolId).whereNull('released_at').first('id')) throw conflict(`tool ${v.toolId} is already under a legal hold`, 'toolId', 'one_open_hold');
+    const [{ id }] = await trx('legal_holds').insert({ tool_id: v.toolId, reason: v.reason, placed_at: new Date(), placed_by: actor.name }).returning('id');
+    const hold = { toolId: v.toolId, reason: v.reason };
+    await recordAudit(trx, actor, { action: 'legal_hold.place', entity: 'legal_hold', entityId: id, after: hold });
+    return hold;
+  });
+}
+
+export async function releaseLegalHold(db: Knex, actor: Actor, input: unknown): Promise<{ toolId: number }> {
+  authorize(actor, 'retention.manage');
+  const v = parse(releaseHoldInput, input);
+  return inTransaction(db, async (trx) => {
+    const hold = await trx('legal_holds').where('tool_id', v.toolId).whereNull('released_at').forUpdate().first('id', 'reason');
+    if (!hold) throw notFound('legal hold on tool', v.toolId, 'toolId');
+    await trx('legal_holds').where('id', hold.id).update({ released_at: new Date(), released_by: actor.name });
+    await recordAudit(trx, actor, { action: 'legal_hold.release', entity: 'legal_hold', entityId: hold.id, before: { toolId: v.toolId, reason: hold.reason } });
+    return { toolId: v.toolId };
+  });
+}
