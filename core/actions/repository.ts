@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { iso, isoDay } from '../db/transaction';
+import { iso, isoDay, num } from '../db/transaction';
 import { PENDING_STATUSES, type Action, type ActionKind, type ActionStatus } from './schema';
 
 type Queryable = Knex | Knex.Transaction;
@@ -38,6 +38,8 @@ interface ActionRow {
   verified_at: Date | null;
   verified_by: string | null;
   cancelled_reason: string | null;
+  minutes_spent: number | null;
+  cost: string | number | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -74,6 +76,8 @@ export function toAction(row: ActionRow): Action {
     verifiedAt: iso(row.verified_at),
     verifiedBy: row.verified_by,
     cancelledReason: row.cancelled_reason,
+    minutesSpent: row.minutes_spent,
+    cost: num(row.cost),
     version: row.version,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,

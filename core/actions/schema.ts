@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, isoDate, optionalText, pagination, text } from '../validate';
+import { id, isoDate, minutesSpent, money, optionalText, pagination, text } from '../validate';
 
 export const ACTION_KINDS = ['corrective', 'preventive'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -54,7 +54,10 @@ export interface NewActionValues {
 /** Assign to an active user, or `null` to hand an open action back to the pool. */
 export const assignActionInput = z.object({ id, version, assigneeId: id.nullable() }).strict();
 export const startActionInput = z.object({ id, version }).strict();
-export const completeActionInput = z.object({ id, version, resolution: text(4000) }).strict();
+/** Completing records the work: its resolution, and optionally the time and cost it took (for the maintenance KPIs). */
+export const completeActionInput = z
+  .object({ id, version, resolution: text(4000), minutesSpent: minutesSpent.nullish(), cost: money.nullish() })
+  .strict();
 export const verifyActionInput = z.object({ id, version }).strict();
 export const cancelActionInput = z.object({ id, version, reason: text(1000) }).strict();
 export const getActionInput = z.object({ id }).strict();
@@ -98,6 +101,8 @@ export interface Action {
   verifiedAt: string | null;
   verifiedBy: string | null;
   cancelledReason: string | null;
+  minutesSpent: number | null;
+  cost: number | null;
   version: number;
   createdAt: string;
   updatedAt: string;

@@ -48,6 +48,10 @@ export const PERMISSIONS = {
   'user.read':            [F,         F,        T],
   'user.manage':          [F,         F,        T],
   'audit.read':           [F,         F,        T],
+  // Analytics (issue 11): KPIs and table exports for engineers; a tool's history and QR labels for everyone.
+  'kpi.read':             [F,         T,        T],
+  'report.export':        [F,         T,        T],
+  'report.tool':          [T,         T,        T],
   // Everyone manages their own API tokens and logged-in sessions; admins everyone's.
   'token.manage':         ['own',     'own',    T],
   'session.manage':       ['own',     'own',    T],

@@ -19,6 +19,7 @@ import * as audit from '../../core/audit/query';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
+import * as kpi from '../../core/kpi/service';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
@@ -64,10 +65,11 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'audit.read': [audit.listAuditEvents],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
+  'kpi.read': [kpi.reliability, kpi.failurePareto, kpi.pmCompliance, kpi.pmForecast, kpi.maintenance, kpi.utilisation, kpi.endOfLife],
 };
 
 // Operations whose entry points belong to later work.
-const PENDING: Operation[] = [];
+const PENDING: Operation[] = ['report.export', 'report.tool'];
 
 async function outcome(call: Promise<unknown>): Promise<'forbidden' | 'allowed'> {
   try {
