@@ -8,7 +8,8 @@
  * 50,000 (8 s), M-200@P1 60,000 (20 s), M-200@P2 10,000 (15 s); one reading before the range.
  * Failures: F1 M-100 EJ Jan 15 (repaired in 12 h), F2 M-100 EJ Jan 25 (48 h, two actions), F3 M-100 WL
  * Feb 15 (on P2, action done but not verified), F4 M-200 WL Feb 25 (closed after 6 h, no action),
- * F5 M-200 EJ May 1 (out of range), F6 M-300 WL Mar 10 (never mounted: no press).
+ * F5 M-200 EJ May 1 (out of range), F6 M-300 WL Mar 10 (never mounted: no press). Two pending actions (one of
+ * Mara Costa's, overdue since Mar 1). PM plans: see the comments at the end.
  */
 import type { Knex } from 'knex';
 import { createPlan, recordPm } from '../../core/pm/service';
@@ -76,7 +77,10 @@ export async function buildKpiHistory(db: Knex): Promise<KpiHistory> {
     kind, title: `${kind} work`, tool_id: tool, failure_report_id: f, status, created_by: 'test',
     completed_at: completed && at(completed), verified_at: verified && at(verified), minutes_spent: minutes, cost,
   });
+  const [{ id: mara }] = await db('users').insert({ username: 'mara.costa', display_name: 'Mara Costa', role: 'engineer' }).returning('id');
   await db('actions').insert([
+    // Pending work: one unassigned, one of Mara's past its due date (neither counts as maintenance done).
+    { ...action(A.id, null, 'corrective', 'in_progress', null, null, null, null), title: 'Check cooling circuit', assignee_id: mara, due_date: '2026-03-01' },
     action(A.id, F1, 'corrective', 'verified', '2026-01-15T10:00:00Z', '2026-01-15T12:00:00Z', 120, 200),
     action(A.id, F1, 'corrective', 'cancelled', null, null, null, null),
     action(A.id, F2, 'corrective', 'verified', '2026-01-25T20:00:00Z', '2026-01-26T00:00:00Z', 60, 80),
