@@ -41,6 +41,9 @@ import * as apiTokens from '../../core/accounts/tokens';
 import * as accountSchema from '../../core/accounts/schema';
 import * as kpi from '../../core/kpi/service';
 import * as kpiSchema from '../../core/kpi/schema';
+import { exportInput } from '../../core/reports/csv';
+import { labelSheetInput } from '../../core/reports/labels';
+import { exportRoute, labelsRoute, toolHistoryRoute } from './reports';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import type { Caller } from '../auth';
 
@@ -90,6 +93,13 @@ const call =
   (fn: (db: Knex, actor: Actor, input: unknown) => Promise<unknown>) =>
   (ctx: RouteContext): Promise<unknown> =>
     fn(ctx.db, ctx.actor, ctx.input);
+/** A route whose handler writes the response itself (a file). */
+const streamed =
+  (fn: (ctx: RouteContext) => Promise<void>) =>
+  async (ctx: RouteContext): Promise<RouteResult> => {
+    await fn(ctx);
+    return STREAMED;
+  };
 /** A route that takes only a record's id and fixes the rest (e.g. `active: false` for disable). */
 const byIdWith =
   (fn: (db: Knex, actor: Actor, input: unknown) => Promise<unknown>, fixed: Record<string, unknown>) =>
@@ -193,6 +203,11 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/kpi/maintenance', operationId: 'kpiMaintenance', tag: 'KPIs', summary: 'Scheduled vs unscheduled maintenance, hours and cost per month', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.maintenance) }),
   r({ method: 'GET', path: '/kpi/utilisation', operationId: 'kpiUtilisation', tag: 'KPIs', summary: 'Shots per day, days mounted, utilisation against capacity, idle tools', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.utilisation) }),
   r({ method: 'GET', path: '/kpi/end-of-life', operationId: 'kpiEndOfLife', tag: 'KPIs', summary: 'Tools within N % of their expected lifetime shots', permission: 'kpi.read', input: kpiSchema.endOfLifeInput, run: call((db, actor, input) => kpi.endOfLife(db, actor, input)) }),
+
+  // Reports and exports: files (core checks the role and audits each one)
+  r({ method: 'GET', path: '/reports/tool-history.pdf', operationId: 'toolHistoryPdf', tag: 'Reports', summary: "A tool's history as PDF: identity, lifetime, cavities, PMs, inspections, failures, actions, mounts", permission: 'report.tool', input: toolSchema.getToolInput, produces: 'application/pdf', run: streamed(toolHistoryRoute) }),
+  r({ method: 'POST', path: '/reports/labels.pdf', operationId: 'labelSheetPdf', tag: 'Reports', summary: 'QR labels of the chosen tools on a label sheet (baseUrl defaults to TOOLROOM_PUBLIC_URL, else this server)', permission: 'report.tool', input: labelSheetInput.extend({ baseUrl: labelSheetInput.shape.baseUrl.optional() }), produces: 'application/pdf', run: streamed(labelsRoute) }),
+  r({ method: 'GET', path: '/exports/{kind}.csv', operationId: 'exportCsv', tag: 'Reports', summary: 'Tools, inspections, failures or actions as CSV (streamed), optionally over a time range', permission: 'report.export', input: exportInput, produces: 'text/csv', run: streamed(exportRoute) }),
 
   // Audit trail (admins)
   r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, run: call(listAuditEvents) }),

@@ -5,7 +5,6 @@
  * Mounted with express: `app.use(API_BASE, createApi(options))` (req.url is relative to API_BASE).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { Knex } from 'knex';
 import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
@@ -36,6 +35,7 @@ import { CORE_ROUTES, STREAMED, type Method, type Route, type RouteContext } fro
 import { inputSchema, openApiDocument, pathFields } from './openapi';
 import { DOCS_CSP, docsPage } from './docs';
 import { HttpProblem, sendProblem } from '../problem';
+import { streamLines } from './reports';
 
 export const API_BASE = '/toolroom/api/v1';
 
@@ -156,21 +156,16 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         'Content-Disposition': `attachment; filename="toolroom-audit-${stamp}.${format}"`,
         'Cache-Control': 'no-store',
       });
-      // A client that goes away mid-export: stop at the next write (a 'drain' would never come).
-      const write = async (text: string) => {
-        if (ctx.res.destroyed || ctx.res.write(text)) return;
-        const done = new AbortController();
-        await Promise.race([once(ctx.res, 'drain', { signal: done.signal }), once(ctx.res, 'close', { signal: done.signal })]).catch(() => undefined);
-        done.abort();
-      };
-      if (format === 'csv') await write(AUDIT_CSV_COLUMNS.join(',') + '\r\n');
-      for (let offset = 0; ; ) {
-        for (const e of page.items) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
-        if (page.items.length < PAGE || ctx.res.destroyed) break;
-        offset += PAGE;
-        page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });
+      async function* lines(): AsyncGenerator<string> {
+        if (format === 'csv') yield AUDIT_CSV_COLUMNS.join(',') + '\r\n';
+        for (let offset = 0; ; ) {
+          for (const e of page.items) yield format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n';
+          if (page.items.length < PAGE || ctx.res.destroyed) return;
+          offset += PAGE;
+          page = await listAuditEvents(ctx.db, ctx.actor, { ...filters, limit: PAGE, offset });
+        }
       }
-      ctx.res.end();
+      await streamLines(ctx.res, lines());
       return STREAMED;
     },
   };

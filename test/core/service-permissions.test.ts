@@ -20,6 +20,9 @@ import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
 import * as kpi from '../../core/kpi/service';
+import { exportCsv } from '../../core/reports/csv';
+import { labelSheetPdf } from '../../core/reports/labels';
+import { toolHistoryPdf } from '../../core/reports/toolHistory';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
@@ -65,11 +68,13 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'audit.read': [audit.listAuditEvents],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
+  'report.export': [exportCsv],
+  'report.tool': [toolHistoryPdf, labelSheetPdf],
   'kpi.read': [kpi.reliability, kpi.failurePareto, kpi.pmCompliance, kpi.pmForecast, kpi.maintenance, kpi.utilisation, kpi.endOfLife],
 };
 
 // Operations whose entry points belong to later work.
-const PENDING: Operation[] = ['report.export', 'report.tool'];
+const PENDING: Operation[] = [];
 
 async function outcome(call: Promise<unknown>): Promise<'forbidden' | 'allowed'> {
   try {
