@@ -46,9 +46,11 @@ export async function toolHistoryRoute(ctx: RouteContext): Promise<void> {
 
 /** Labels carry TOOLROOM_PUBLIC_URL (what phones on the shop floor reach), else the address this request came to. */
 export async function labelsRoute(ctx: RouteContext): Promise<void> {
-  const input = (typeof ctx.input === 'object' && ctx.input !== null ? ctx.input : {}) as Record<string, unknown>;
   const origin = process.env.TOOLROOM_PUBLIC_URL || `${ctx.secureCookies ? 'https' : 'http'}://${ctx.req.headers.host ?? 'localhost'}`;
-  sendPdf(ctx, await labelSheetPdf(ctx.db, ctx.actor, { ...input, baseUrl: input.baseUrl ?? origin }));
+  // Only a body that leaves baseUrl out gets the default; anything else goes to core as sent, to be judged there.
+  const input = ctx.input;
+  const given = typeof input !== 'object' || input === null || Array.isArray(input) || 'baseUrl' in input;
+  sendPdf(ctx, await labelSheetPdf(ctx.db, ctx.actor, given ? input : { ...input, baseUrl: origin }));
 }
 
 export async function exportRoute(ctx: RouteContext): Promise<void> {

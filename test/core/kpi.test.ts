@@ -170,17 +170,8 @@ for (const backend of backends) {
       await rejects(kpi.reliability(db, engineer, ask({ by: 'shift' })), 'validation', 'by');
       await rejects(kpi.failurePareto(db, engineer, ask({ dimension: 'colour' })), 'validation', 'dimension');
     });
-  });
 
-  describe(`cost and time on completed actions [${backend.name}]`, function () {
-    this.timeout(30000);
-    let db: Knex;
-    let h: KpiHistory;
-    before(async () => {
-      db = await backend.db();
-      h = await buildKpiHistory(db);
-    });
-
+    // Last: these add records.
     it('completeAction records minutes and cost, and refuses a negative cost naming the field with nothing written', async () => {
       // Starting work takes the action on: the engineer must be a user.
       await db('users').insert({ id: Number(engineer.id), username: engineer.name, display_name: 'Erik', role: 'engineer' });
