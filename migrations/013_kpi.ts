@@ -12,7 +12,8 @@ import type { Knex } from 'knex';
  * - where a record belongs to a press (a failure, a job of work), it is the press the tool ran on last at
  *   that time (its latest mount started before it).
  *
- * Also: what maintenance cost and took on actions (inspections had both since 003), and each PM's
+ * Also: monthly shot totals kept from the readings by triggers (shot_months, so ten-year ranges stay fast),
+ * what maintenance cost and took on actions (inspections had both since 003), and each PM's
  * progress through its interval when it was done (`pm_events.percent_at_pm`), which PM compliance needs.
  */
 
@@ -20,7 +21,7 @@ export const READER_ROLE = 'toolroom_reader';
 
 /** The tables the KPIs read; the reader may SELECT these and nothing else (users: only names). */
 const READ_TABLES = [
-  'tools', 'tool_cavities', 'presses', 'tool_mounts', 'shot_readings', 'pm_plans', 'pm_events',
+  'tools', 'tool_cavities', 'presses', 'tool_mounts', 'shot_readings', 'shot_months', 'pm_plans', 'pm_events',
   'inspection_templates', 'inspections', 'failure_codes', 'failure_reports', 'actions',
 ];
 const USER_COLUMNS = '(id, username, display_name, role, active)';
@@ -58,6 +59,25 @@ const pressAt = (toolId: string, at: string) => `CASE WHEN p_by = 'press' THEN (
 const repairs = `LEFT JOIN (SELECT failure_report_id, CASE WHEN bool_and(status = 'verified') THEN max(verified_at) END AS verified_at
       FROM actions WHERE failure_report_id IS NOT NULL AND status <> 'cancelled' GROUP BY 1) rv ON rv.failure_report_id = f.id
     CROSS JOIN LATERAL (SELECT CASE WHEN rv.failure_report_id IS NULL THEN f.closed_at ELSE rv.verified_at END AS repaired_at) r`;
+
+/** The month (UTC) a time falls in, as the time it starts: months in UTC whatever the session's time zone. */
+const utcMonth = (at: string) => `(date_trunc('month', ${at} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')`;
+/** The first month boundary at or after p_from, and the last at or before p_to. */
+const firstMonth = `(CASE WHEN date_trunc('month', p_from AT TIME ZONE 'UTC') = p_from AT TIME ZONE 'UTC' THEN p_from
+    ELSE (date_trunc('month', p_from AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END)`;
+const lastMonth = utcMonth('p_to');
+
+/**
+ * Shots (tool_id, press_id, shots) counted in [p_from, p_to): whole months from the monthly totals
+ * (shot_months), the days before the first and after the last whole month from the readings. Ten years
+ * plant-wide is then 24,000 monthly rows and a few days of readings instead of 730,000 daily totals.
+ */
+const shotsInRange = `
+    SELECT r.tool_id, r.press_id, r.delta AS shots FROM shot_readings r
+    WHERE r.delta > 0 AND r.tool_id IS NOT NULL
+      AND ((r.at >= p_from AND r.at < least(${firstMonth}, p_to)) OR (r.at >= greatest(${lastMonth}, ${firstMonth}) AND r.at < p_to))
+    UNION ALL
+    SELECT m.tool_id, m.press_id, m.shots FROM shot_months m WHERE m.month >= ${firstMonth} AND m.month < ${lastMonth}`;
 
 /** Scope filter on an expression set (asset number, press code, customer). */
 const inScope = (asset: string, press: string, customer: string) =>
@@ -102,6 +122,34 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`UPDATE pm_events e SET percent_at_pm = round(extract(epoch FROM e.performed_at - p.created_at) * 100.0 / (p.interval_days * 86400.0), 1)
     FROM pm_plans p WHERE p.id = e.pm_plan_id AND e.percent_at_pm IS NULL AND p.interval_days IS NOT NULL`);
 
+  // Shots per tool, press and month (UTC), kept by statement triggers from the readings' own changes
+  // (inserted, accepted after review, deleted): one grouped upsert per statement, in key order so two
+  // runtimes counting into the same rows queue rather than deadlock.
+  await knex.raw(`CREATE TABLE shot_months (tool_id integer NOT NULL, press_id integer, month timestamptz NOT NULL, shots bigint NOT NULL)`);
+  await knex.raw('CREATE UNIQUE INDEX shot_months_key ON shot_months (tool_id, press_id, month) NULLS NOT DISTINCT');
+  await knex.raw('CREATE INDEX shot_months_month_idx ON shot_months (month)');
+  const apply = (rows: string, sign: string) => `
+        INSERT INTO shot_months AS s (tool_id, press_id, month, shots)
+        SELECT tool_id, press_id, ${utcMonth('at')}, ${sign}sum(delta) FROM ${rows}
+        WHERE tool_id IS NOT NULL AND delta > 0 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (tool_id, press_id, month) DO UPDATE SET shots = s.shots + EXCLUDED.shots;`;
+  await knex.raw(`CREATE FUNCTION shot_months_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') THEN ${apply('old_rows', '-')}
+      END IF;
+      IF TG_OP IN ('INSERT', 'UPDATE') THEN ${apply('new_rows', '')}
+      END IF;
+      RETURN NULL;
+    END $$`);
+  await knex.raw(`CREATE TRIGGER shot_months_insert AFTER INSERT ON shot_readings REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION shot_months_apply()`);
+  await knex.raw(`CREATE TRIGGER shot_months_update AFTER UPDATE ON shot_readings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION shot_months_apply()`);
+  await knex.raw(`CREATE TRIGGER shot_months_delete AFTER DELETE ON shot_readings REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION shot_months_apply()`);
+  await knex.raw(`INSERT INTO shot_months (tool_id, press_id, month, shots)
+    SELECT tool_id, press_id, ${utcMonth('at')}, sum(delta) FROM shot_readings WHERE tool_id IS NOT NULL AND delta > 0 GROUP BY 1, 2, 3`);
+
   await knex.raw(`CREATE FUNCTION kpi_subject(p_by text, p_asset text, p_press text, p_customer text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
       SELECT CASE p_by WHEN 'tool' THEN p_asset WHEN 'press' THEN p_press
@@ -128,9 +176,9 @@ export async function up(knex: Knex): Promise<void> {
       mtbf_shots double precision, mtbf_hours double precision, repairs bigint, mttr_hours double precision)
     LANGUAGE sql STABLE AS $$
     WITH s AS (
-      SELECT kpi_subject(p_by, t.asset_number, pr.code, t.customer) AS subject, sum(r.delta)::bigint AS shots
-      FROM shot_readings r JOIN tools t ON t.id = r.tool_id LEFT JOIN presses pr ON pr.id = r.press_id
-      WHERE r.at >= p_from AND r.at < p_to AND r.delta > 0 AND ${inScope('t.asset_number', 'pr.code', 't.customer')}
+      SELECT kpi_subject(p_by, t.asset_number, pr.code, t.customer) AS subject, sum(x.shots)::bigint AS shots
+      FROM (${shotsInRange}) x JOIN tools t ON t.id = x.tool_id LEFT JOIN presses pr ON pr.id = x.press_id
+      WHERE ${inScope('t.asset_number', 'pr.code', 't.customer')}
       GROUP BY 1
     ), h AS (
       SELECT kpi_subject(p_by, t.asset_number, pr.code, t.customer) AS subject, sum(${mountedSeconds}) / 3600.0 AS hours
@@ -325,6 +373,9 @@ export async function down(knex: Knex): Promise<void> {
   END $$`);
   for (const f of FUNCTIONS) await knex.raw(`DROP FUNCTION ${f}`);
   for (const v of VIEWS) await knex.raw(`DROP VIEW ${v}`);
+  for (const op of ['insert', 'update', 'delete']) await knex.raw(`DROP TRIGGER shot_months_${op} ON shot_readings`);
+  await knex.raw('DROP FUNCTION shot_months_apply()');
+  await knex.raw('DROP TABLE shot_months');
   await knex.raw('DROP TRIGGER pm_events_percent_at_pm ON pm_events');
   await knex.raw('DROP FUNCTION pm_events_percent_at_pm()');
   await knex.raw('ALTER TABLE pm_events DROP COLUMN percent_at_pm');

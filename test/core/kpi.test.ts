@@ -35,6 +35,31 @@ for (const backend of backends) {
       near(plant.mttrHours, (12 + 48 + 6) / 3, 'MTTR');
     });
 
+    it('counts shots from monthly totals for whole months and from readings at the edges, kept in step by triggers', async () => {
+      const direct = async (q: Knex = db) => (await q.raw(`SELECT tool_id, press_id, date_trunc('month', at AT TIME ZONE 'UTC') AS m, sum(delta)::bigint AS shots
+        FROM shot_readings WHERE delta > 0 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)).rows.map((r: Record<string, unknown>) => [r.tool_id, r.press_id, Number(r.shots)]);
+      const rollup = async (q: Knex = db) => (await q.raw('SELECT tool_id, press_id, shots FROM shot_months WHERE shots <> 0 ORDER BY tool_id, press_id, month')).rows
+        .map((r: Record<string, unknown>) => [r.tool_id, r.press_id, Number(r.shots)]);
+      assert.deepEqual(await rollup(), await direct());
+      // Mid-month to mid-month: readings only. Dec 31 to Mar 15: Dec 31's 99,999 from the readings, January and February from the totals.
+      const [mid] = await kpi.reliability(db, engineer, { from: '2026-01-15T00:00:00Z', to: '2026-02-16T00:00:00Z' });
+      assert.equal(mid.operatingShots, 80_000 + 20_000 + 50_000 + 30_000);
+      const [edges] = await kpi.reliability(db, engineer, { from: '2025-12-31T00:00:00Z', to: '2026-03-15T00:00:00Z' });
+      assert.equal(edges.operatingShots, 99_999 + 320_000);
+      // A reading changed (as accepting a held one does) and one deleted: the totals follow, then are put back.
+      const trx = await db.transaction();
+      try {
+        await trx('shot_readings').where({ tool_id: h.tools.B, delta: 10_000 }).update({ delta: 12_000 });
+        await trx('shot_readings').where({ tool_id: h.tools.A, delta: 80_000 }).delete();
+        assert.deepEqual(await rollup(trx), await direct(trx));
+        const [after] = (await trx.raw('SELECT operating_shots FROM kpi_reliability(?, ?)', [RANGE.from, RANGE.to])).rows;
+        assert.equal(Number(after.operating_shots), 320_000 + 2_000 - 80_000);
+      } finally {
+        await trx.rollback().catch(() => undefined);
+      }
+      assert.deepEqual(await rollup(), await direct());
+    });
+
     it('per tool, press and customer: failures go to the press the tool last ran on; an unmounted tool has no press', async () => {
       const byTool = await kpi.reliability(db, engineer, ask({ by: 'tool' }));
       assert.deepEqual(byTool.map((r) => [r.subject, r.failures, r.operatingShots, r.repairs]), [
