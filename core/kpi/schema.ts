@@ -32,10 +32,13 @@
  * - Utilisation: shots in the range per calendar day; days mounted; capacity = mounted time / the tool's
  *   typical (median) cycle time on that press; utilisation = shots / capacity. Idle tools: tools in service
  *   (not retired) with no shot in the range (not per press: a tool that is off every press has none).
+ * - Tool trend (the tool page, for everyone who may read tools and PMs): its shots per UTC day, and the PM
+ *   forecast of its plans as above.
  * - End of life: tools in service whose lifetime shots are within N % of their expected lifetime (or past
  *   it), with the date they reach it at the pace of the last 30 days.
  */
 import { z } from 'zod';
+import { assetNumber } from '../tools/schema';
 import { text, timestamp, wholeNumber } from '../validate';
 
 export const KPI_SCOPES = ['tool', 'press', 'customer', 'plant'] as const;
@@ -171,4 +174,16 @@ export interface EndOfLifeRow {
   remainingShots: number;
   shotsPerDay: number;
   endAt: string | null;
+}
+
+/** The tool page's trend: shots per day (UTC days) over the last `days`, and its plans' forecast. */
+export const toolTrendInput = z
+  .object({ assetNumber, days: wholeNumber().pipe(z.number().min(1).max(366)).default(30) })
+  .strict();
+
+export interface ToolTrend {
+  assetNumber: string;
+  /** One entry a day, oldest first, today last (days without shots are 0). */
+  shotsPerDay: { day: string; shots: number }[];
+  plans: PmPlanForecast[];
 }

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { iso, num } from '../db/transaction';
+import { notFound } from '../errors';
 import { parse } from '../validate';
 import {
   endOfLifeInput,
@@ -13,12 +14,14 @@ import {
   paretoInput,
   pmPlansInput,
   resolveRange,
+  toolTrendInput,
   type EndOfLifeRow,
   type MaintenanceRow,
   type ParetoRow,
   type PmComplianceRow,
   type PmPlanForecast,
   type ReliabilityRow,
+  type ToolTrend,
   type UtilisationRow,
 } from './schema';
 
@@ -93,4 +96,24 @@ export async function endOfLife(db: Knex, actor: Actor, input: unknown, now = ne
   authorize(actor, 'kpi.read');
   const v = parse(endOfLifeInput, input);
   return rows(db, 'SELECT * FROM kpi_end_of_life(?, ?)', [v.withinPercent, now]);
+}
+
+/** What the tool page shows of a tool's use: shots per day and when its PMs fall due (technicians too). */
+export async function toolTrend(db: Knex, actor: Actor, input: unknown, now = new Date()): Promise<ToolTrend> {
+  authorize(actor, 'tool.read');
+  authorize(actor, 'pm.read');
+  const v = parse(toolTrendInput, input);
+  const tool: { id: number } | undefined = await db('tools').where('asset_number', v.assetNumber).first('id');
+  if (!tool) throw notFound('tool', v.assetNumber, 'assetNumber');
+  const days = await rows<{ day: string; shots: number }>(
+    db,
+    `SELECT to_char(d, 'YYYY-MM-DD') AS day, coalesce(sum(r.delta), 0)::bigint AS shots
+     FROM generate_series(date_trunc('day', ?::timestamptz AT TIME ZONE 'UTC') - (?::int - 1) * interval '1 day',
+                          date_trunc('day', ?::timestamptz AT TIME ZONE 'UTC'), interval '1 day') AS d
+     LEFT JOIN shot_readings r ON r.tool_id = ? AND r.at >= d AT TIME ZONE 'UTC' AND r.at < (d + interval '1 day') AT TIME ZONE 'UTC'
+     GROUP BY d ORDER BY d`,
+    [now, v.days, now, tool.id],
+  );
+  const plans = await rows<PmPlanForecast>(db, 'SELECT * FROM kpi_pm_plans(?) WHERE tool_id = ?', [now, tool.id]);
+  return { assetNumber: v.assetNumber, shotsPerDay: days, plans };
 }

@@ -202,6 +202,7 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/kpi/pm-forecast', operationId: 'kpiPmForecast', tag: 'KPIs', summary: "Active PM plans: state, how far past due, and when each falls due at this week's pace", permission: 'kpi.read', input: kpiSchema.pmPlansInput, run: call((db, actor, input) => kpi.pmForecast(db, actor, input)) }),
   r({ method: 'GET', path: '/kpi/maintenance', operationId: 'kpiMaintenance', tag: 'KPIs', summary: 'Scheduled vs unscheduled maintenance, hours and cost per month', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.maintenance) }),
   r({ method: 'GET', path: '/kpi/utilisation', operationId: 'kpiUtilisation', tag: 'KPIs', summary: 'Shots per day, days mounted, utilisation against capacity, idle tools', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.utilisation) }),
+  r({ method: 'GET', path: '/tools/by-asset/{assetNumber}/trend', operationId: 'toolTrend', tag: 'KPIs', summary: "A tool's shots per day and its PM forecast (the tool page; everyone who may read tools and PMs)", permission: 'tool.read', input: kpiSchema.toolTrendInput, run: call((db, actor, input) => kpi.toolTrend(db, actor, input)) }),
   r({ method: 'GET', path: '/kpi/end-of-life', operationId: 'kpiEndOfLife', tag: 'KPIs', summary: 'Tools within N % of their expected lifetime shots', permission: 'kpi.read', input: kpiSchema.endOfLifeInput, run: call((db, actor, input) => kpi.endOfLife(db, actor, input)) }),
 
   // Reports and exports: files (core checks the role and audits each one)

@@ -150,6 +150,15 @@ for (const backend of backends) {
       }
     });
 
+    it('the tool page’s trend: shots per UTC day and the PM forecast, for technicians too', async () => {
+      const trend = await kpi.toolTrend(db, technician, { assetNumber: 'M-100', days: 14 }, new Date('2026-02-21T12:00:00Z'));
+      assert.equal(trend.shotsPerDay.length, 14);
+      assert.deepEqual([trend.shotsPerDay[0].day, trend.shotsPerDay[13].day], ['2026-02-08', '2026-02-21']);
+      assert.deepEqual(trend.shotsPerDay.filter((d) => d.shots > 0), [{ day: '2026-02-15', shots: 50_000 }]);
+      assert.deepEqual(trend.plans.map((p) => p.planId), [h.plans.aMixed]);
+      await rejects(kpi.toolTrend(db, technician, { assetNumber: 'M-404' }), 'not_found', 'assetNumber');
+    });
+
     it('scheduled vs unscheduled maintenance, hours and cost per month', async () => {
       const rows = await kpi.maintenance(db, engineer, ask());
       assert.deepEqual(rows.map((r) => [r.month.slice(0, 7), r.scheduledJobs, r.unscheduledJobs, r.cost]), [

@@ -33,7 +33,7 @@ type Service = (db: Knex, actor: Actor, input: unknown) => Promise<unknown>;
  * before they read their input, so an empty input tells "forbidden" from "allowed" for every role.
  */
 export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
-  'tool.read': [tools.getTool, tools.listTools],
+  'tool.read': [tools.getTool, tools.listTools, kpi.toolTrend],
   'tool.create': [tools.createTool],
   'tool.update': [tools.updateTool],
   'tool.retire': [tools.retireTool],
