@@ -80,6 +80,15 @@ export const pastTimestamp = timestamp.refine((d) => d.getTime() <= Date.now() +
   message: 'must not be in the future',
   params: { rule: 'not_in_future' },
 });
+/** Money with at most two decimals (a float like 12.3 * 100 is 1230.0000000000002: compare, not test). */
+export const money = z
+  .number()
+  .min(0)
+  .max(9_999_999_999.99)
+  .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, { message: 'at most 2 decimals', params: { rule: 'two_decimals' } });
+/** Minutes of work on one job (a day at most). */
+export const minutesSpent = z.number().int().min(0).max(1440);
+
 export const pagination = {
   limit: wholeNumber().pipe(z.number().min(1).max(500)).default(50),
   offset: wholeNumber().pipe(z.number().min(0)).default(0),

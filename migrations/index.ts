@@ -11,6 +11,7 @@ import * as m009 from './009_outbox_line';
 import * as m010 from './010_tool_search_trigram';
 import * as m011 from './011_photos';
 import * as m012 from './012_retention';
+import * as m013 from './013_kpi';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '010_tool_search_trigram': m010,
   '011_photos': m011,
   '012_retention': m012,
+  '013_kpi': m013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -3,17 +3,34 @@ import { me } from '../core/views/me';
 import { toolView } from '../core/views/tool';
 import { exportAuditEvents, listAssignees } from '../core/views/work';
 import { listAuditEvents } from '../core/audit/query';
+import * as kpi from '../core/kpi/service';
 import { recordNode } from './lib/record-node';
 
 /**
  * toolroom-user: what the logged-in user sees — `me` (who they are and the operations their role
  * may do, from core's permission table), `home` (their open actions, PM alerts, recent failures,
  * presses) and `tool` (a tool's page: tool, PM plans, pending actions, timeline); for the work pages
- * `assignees` (who an action can be given to), `audit` (the audit log) and `export` (it as a CSV or JSON file).
+ * `assignees` (who an action can be given to), `audit` (the audit log) and `export` (it as a CSV or JSON file);
+ * for the engineers' pages the KPIs of core/kpi, and for the tool page a tool's `trend`.
  */
 export = recordNode({
   type: 'toolroom-user',
   icon: 'toolroom-user.svg',
-  operations: { me: me, home: homeSummary, tool: toolView, assignees: listAssignees, audit: listAuditEvents, export: exportAuditEvents },
+  operations: {
+    me: me,
+    home: homeSummary,
+    tool: toolView,
+    assignees: listAssignees,
+    audit: listAuditEvents,
+    export: exportAuditEvents,
+    reliability: kpi.reliability,
+    pareto: kpi.failurePareto,
+    compliance: kpi.pmCompliance,
+    forecast: (db, actor, input) => kpi.pmForecast(db, actor, input),
+    maintenance: kpi.maintenance,
+    utilisation: kpi.utilisation,
+    lifetime: (db, actor, input) => kpi.endOfLife(db, actor, input),
+    trend: (db, actor, input) => kpi.toolTrend(db, actor, input),
+  },
   triggers: ['me', 'home'],
 });

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { at, atOrNull, dayOrNull, recordMapper } from '../db/record';
+import { at, atOrNull, countOrNull, dayOrNull, recordMapper } from '../db/record';
 import type { ActionTable } from '../db/tables';
 import { PENDING_STATUSES, type Action } from './schema';
 
@@ -42,6 +42,8 @@ const action = recordMapper<ActionRow, Action>({
   verifiedAt: atOrNull('verified_at'),
   verifiedBy: 'verified_by',
   cancelledReason: 'cancelled_reason',
+  minutesSpent: 'minutes_spent',
+  cost: countOrNull('cost'),
   version: 'version',
   createdAt: at('created_at'),
   updatedAt: at('updated_at'),

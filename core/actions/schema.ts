@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, instant, isoDate, optionalText, pagination, recordId, text } from '../validate';
+import { id, instant, isoDate, minutesSpent, money, optionalText, pagination, recordId, text } from '../validate';
 
 export const ACTION_KINDS = ['corrective', 'preventive'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -54,7 +54,10 @@ export interface NewActionValues {
 /** Assign to an active user, or `null` to hand an open action back to the pool. */
 export const assignActionInput = z.object({ id, version, assigneeId: id.nullable() }).strict();
 export const startActionInput = z.object({ id, version }).strict();
-export const completeActionInput = z.object({ id, version, resolution: text(4000) }).strict();
+/** Completing records the work: its resolution, and optionally the time and cost it took (for the maintenance KPIs). */
+export const completeActionInput = z
+  .object({ id, version, resolution: text(4000), minutesSpent: minutesSpent.nullish(), cost: money.nullish() })
+  .strict();
 export const verifyActionInput = z.object({ id, version }).strict();
 export const cancelActionInput = z.object({ id, version, reason: text(1000) }).strict();
 export const getActionInput = z.object({ id }).strict();
@@ -98,6 +101,9 @@ export const actionRecord = z.object({
   verifiedAt: instant.nullable(),
   verifiedBy: z.string().nullable(),
   cancelledReason: z.string().nullable(),
+  /** Time and cost of the work, recorded when it was completed (maintenance KPIs). */
+  minutesSpent: z.number().int().nullable(),
+  cost: z.number().nullable(),
   version: z.number().int().positive(),
   createdAt: instant,
   updatedAt: instant,

@@ -161,7 +161,7 @@ export async function completeAction(db: Knex, actor: Actor, input: unknown): Pr
   return changeAction(db, actor, v, 'action.complete', async (trx, before) => {
     authorizeOwn(actor, 'action.complete', before);
     checkTransition(before, 'done');
-    return { status: 'done', completed_at: trx.fn.now(), completed_by: actor.id, resolution: v.resolution };
+    return { status: 'done', completed_at: trx.fn.now(), completed_by: actor.id, resolution: v.resolution, minutes_spent: v.minutesSpent ?? null, cost: v.cost ?? null };
   });
 }
 

@@ -55,6 +55,10 @@ export const PERMISSIONS = {
   'audit.read':           [F,         F,        T],
   'backup.create':        [F,         F,        T],
   'retention.manage':     [F,         F,        T],
+  // Analytics (issue 11): KPIs and table exports for engineers; a tool's history and QR labels for everyone.
+  'kpi.read':             [F,         T,        T],
+  'report.export':        [F,         T,        T],
+  'report.tool':          [T,         T,        T],
   // Everyone manages their own API tokens and logged-in sessions; admins everyone's.
   'token.manage':         ['own',     'own',    T],
   'session.manage':       ['own',     'own',    T],

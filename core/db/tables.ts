@@ -213,6 +213,8 @@ export interface ActionTable {
   verified_at: At | null;
   verified_by: string | null;
   cancelled_reason: string | null;
+  minutes_spent: number | null;
+  cost: BigCount | null;
   version: number;
   created_at: At;
   updated_at: At;

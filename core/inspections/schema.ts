@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigCount, id, instant, oneOf, optionalText, pastTimestamp, recordId, text, timestamp, pagination } from '../validate';
+import { bigCount, id, instant, minutesSpent, money, oneOf, optionalText, pastTimestamp, recordId, text, timestamp, pagination } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
 import { assetNumber } from '../codes';
 
@@ -139,12 +139,6 @@ const sparePart = z
   })
   .strict();
 
-/** Money with at most two decimals (a float like 12.3 * 100 is 1230.0000000000002: compare, not test). */
-const cost = z
-  .number()
-  .min(0)
-  .max(9_999_999_999.99)
-  .refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, { message: 'at most 2 decimals', params: { rule: 'two_decimals' } });
 
 export const recordInspectionInput = z
   .object({
@@ -157,8 +151,8 @@ export const recordInspectionInput = z
     results: z.array(itemResult).min(1).max(MAX_ITEMS),
     findings: optionalText(4000),
     spareParts: z.array(sparePart).max(100).default([]),
-    minutesSpent: z.number().int().min(0).max(1440).nullish().transform((v) => v ?? null),
-    cost: cost.nullish().transform((v) => v ?? null),
+    minutesSpent: minutesSpent.nullish().transform((v) => v ?? null),
+    cost: money.nullish().transform((v) => v ?? null),
     pmPlanId: id.nullish().transform((v) => v ?? null),
   })
   .strict()

@@ -39,6 +39,11 @@ import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
 import * as accountSchema from '../../core/accounts/schema';
+import * as kpi from '../../core/kpi/service';
+import * as kpiSchema from '../../core/kpi/schema';
+import { exportInput } from '../../core/reports/csv';
+import { labelSheetInput } from '../../core/reports/labels';
+import { exportRoute, labelsRoute, toolHistoryRoute } from './reports';
 import type { AccessPolicy } from '../../core/accounts/policy';
 import type { Caller } from '../auth';
 
@@ -92,6 +97,13 @@ export const call =
   (fn: (db: Knex, actor: Actor, input: unknown) => Promise<unknown>) =>
   (ctx: RouteContext): Promise<unknown> =>
     fn(ctx.db, ctx.actor, ctx.input);
+/** A route whose handler writes the response itself (a file). */
+const streamed =
+  (fn: (ctx: RouteContext) => Promise<void>) =>
+  async (ctx: RouteContext): Promise<RouteResult> => {
+    await fn(ctx);
+    return STREAMED;
+  };
 /** A route that takes only a record's id and fixes the rest (e.g. `active: false` for disable). */
 const byIdWith =
   (fn: (db: Knex, actor: Actor, input: unknown) => Promise<unknown>, fixed: Record<string, unknown>) =>
@@ -186,6 +198,21 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/tokens', operationId: 'listApiTokens', tag: 'Account', summary: "API tokens: one's own, a user's or everyone's (admins)", permission: 'token.manage', input: accountSchema.listApiTokensInput, output: pageOf(accountSchema.apiTokenRecord), run: call(apiTokens.listApiTokens) }),
   r({ method: 'POST', path: '/tokens', operationId: 'createApiToken', tag: 'Account', summary: 'Create an API token; the secret is in this answer only', permission: 'token.manage', input: accountSchema.createApiTokenInput, output: accountSchema.createdApiTokenRecord, status: 201, run: call(apiTokens.createApiToken) }),
   r({ method: 'DELETE', path: '/tokens/{id}', operationId: 'revokeApiToken', tag: 'Account', summary: 'Revoke an API token: it stops working at once', permission: 'token.manage', input: accountSchema.revokeApiTokenInput, output: accountSchema.apiTokenRecord, run: call(apiTokens.revokeApiToken) }),
+
+  // KPIs (engineers): range from/to (default the last 90 days), scope by tool, press, customer or plant (core/kpi/schema.ts says what each means)
+  r({ method: 'GET', path: '/kpi/reliability', operationId: 'kpiReliability', tag: 'KPIs', summary: 'MTBF (shots and hours) and MTTR per tool, press, customer or plant', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.reliability) }),
+  r({ method: 'GET', path: '/kpi/failure-pareto', operationId: 'kpiFailurePareto', tag: 'KPIs', summary: 'Failures by code, component or tool, largest first, with cumulative shares', permission: 'kpi.read', input: kpiSchema.paretoInput, run: call(kpi.failurePareto) }),
+  r({ method: 'GET', path: '/kpi/pm-compliance', operationId: 'kpiPmCompliance', tag: 'KPIs', summary: 'PMs done before they went OVERDUE, per month', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.pmCompliance) }),
+  r({ method: 'GET', path: '/kpi/pm-forecast', operationId: 'kpiPmForecast', tag: 'KPIs', summary: "Active PM plans: state, how far past due, and when each falls due at this week's pace", permission: 'kpi.read', input: kpiSchema.pmPlansInput, run: call((db, actor, input) => kpi.pmForecast(db, actor, input)) }),
+  r({ method: 'GET', path: '/kpi/maintenance', operationId: 'kpiMaintenance', tag: 'KPIs', summary: 'Scheduled vs unscheduled maintenance, hours and cost per month', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.maintenance) }),
+  r({ method: 'GET', path: '/kpi/utilisation', operationId: 'kpiUtilisation', tag: 'KPIs', summary: 'Shots per day, days mounted, utilisation against capacity, idle tools', permission: 'kpi.read', input: kpiSchema.kpiRangeInput, run: call(kpi.utilisation) }),
+  r({ method: 'GET', path: '/tools/by-asset/{assetNumber}/trend', operationId: 'toolTrend', tag: 'KPIs', summary: "A tool's shots per day and its PM forecast (the tool page; everyone who may read tools and PMs)", permission: 'tool.read', input: kpiSchema.toolTrendInput, run: call((db, actor, input) => kpi.toolTrend(db, actor, input)) }),
+  r({ method: 'GET', path: '/kpi/end-of-life', operationId: 'kpiEndOfLife', tag: 'KPIs', summary: 'Tools within N % of their expected lifetime shots', permission: 'kpi.read', input: kpiSchema.endOfLifeInput, run: call((db, actor, input) => kpi.endOfLife(db, actor, input)) }),
+
+  // Reports and exports: files (core checks the role and audits each one)
+  r({ method: 'GET', path: '/reports/tool-history.pdf', operationId: 'toolHistoryPdf', tag: 'Reports', summary: "A tool's history as PDF: identity, lifetime, cavities, PMs, inspections, failures, actions, mounts", permission: 'report.tool', input: toolSchema.getToolInput, produces: 'application/pdf', run: streamed(toolHistoryRoute) }),
+  r({ method: 'POST', path: '/reports/labels.pdf', operationId: 'labelSheetPdf', tag: 'Reports', summary: 'QR labels of the chosen tools on a label sheet (baseUrl defaults to TOOLROOM_PUBLIC_URL, else this server)', permission: 'report.tool', input: labelSheetInput.extend({ baseUrl: labelSheetInput.shape.baseUrl.optional() }), produces: 'application/pdf', run: streamed(labelsRoute) }),
+  r({ method: 'GET', path: '/exports/{kind}.csv', operationId: 'exportCsv', tag: 'Reports', summary: 'Tools, inspections, failures or actions as CSV (streamed), optionally over a time range', permission: 'report.export', input: exportInput, produces: 'text/csv', run: streamed(exportRoute) }),
 
   // Audit trail (admins)
   r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, output: pageOf(auditEventRecord), run: call(listAuditEvents) }),

@@ -5,7 +5,6 @@
  * Mounted with express: `app.use(API_BASE, createApi(options))` (req.url is relative to API_BASE).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { Knex } from 'knex';
 import { systemActor } from '../../core/auth/actor';
 import { z } from 'zod';
@@ -40,6 +39,7 @@ import { PHOTO_ROUTES } from './photos';
 import { inputSchema, openApiDocument, pathFields } from './openapi';
 import { DOCS_CSP, docsPage } from './docs';
 import { HttpProblem, sendProblem } from '../problem';
+import { streamLines } from './reports';
 
 export const API_BASE = '/toolroom/api/v1';
 
@@ -169,19 +169,14 @@ function exportRoute(format: 'csv' | 'ndjson'): Route {
         'Content-Disposition': `attachment; filename="${auditExportFileName(format)}"`,
         'Cache-Control': 'no-store',
       });
-      // A client that goes away mid-export: stop at the next write (a 'drain' would never come).
-      const write = async (text: string) => {
-        if (ctx.res.destroyed || ctx.res.write(text)) return;
-        const done = new AbortController();
-        await Promise.race([once(ctx.res, 'drain', { signal: done.signal }), once(ctx.res, 'close', { signal: done.signal })]).catch(() => undefined);
-        done.abort();
-      };
-      if (format === 'csv') await write(AUDIT_CSV_COLUMNS.join(',') + '\r\n');
-      for await (const page of pages) {
-        for (const e of page) await write(format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n');
-        if (ctx.res.destroyed) break;
+      async function* lines(): AsyncGenerator<string> {
+        if (format === 'csv') yield AUDIT_CSV_COLUMNS.join(',') + '\r\n';
+        for await (const page of pages) {
+          for (const e of page) yield format === 'csv' ? auditCsvRow(e) + '\r\n' : JSON.stringify(e) + '\n';
+          if (ctx.res.destroyed) return;
+        }
       }
-      ctx.res.end();
+      await streamLines(ctx.res, lines());
       return STREAMED;
     },
   };

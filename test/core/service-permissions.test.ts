@@ -24,6 +24,10 @@ import * as photoCapture from '../../core/photos/capture';
 import * as backups from '../../core/backup/service';
 import * as retention from '../../core/retention/policy';
 import { purgeExpired } from '../../core/retention/purge';
+import * as kpi from '../../core/kpi/service';
+import { exportCsv } from '../../core/reports/csv';
+import { labelSheetPdf } from '../../core/reports/labels';
+import { toolHistoryPdf } from '../../core/reports/toolHistory';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
@@ -39,7 +43,7 @@ function uploadPhoto(db: Knex, actor: Actor, input: unknown) {
  * before they read their input, so an empty input tells "forbidden" from "allowed" for every role.
  */
 export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
-  'tool.read': [tools.getTool, tools.listTools],
+  'tool.read': [tools.getTool, tools.listTools, kpi.toolTrend],
   'tool.create': [tools.createTool],
   'tool.update': [tools.updateTool],
   'tool.retire': [tools.retireTool],
@@ -80,6 +84,9 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'photo.add': [uploadPhoto, photos.attachPhoto, photoCapture.capturePhoto],
   'photo.annotate': [photos.annotatePhoto],
   'photo.withdraw': [photos.withdrawPhoto],
+  'report.export': [exportCsv],
+  'report.tool': [toolHistoryPdf, labelSheetPdf],
+  'kpi.read': [kpi.reliability, kpi.failurePareto, kpi.pmCompliance, kpi.pmForecast, kpi.maintenance, kpi.utilisation, kpi.endOfLife],
 };
 
 // Operations whose entry points belong to later work.

@@ -68,6 +68,18 @@ for (const backend of nodeBackends) {
       assert.deepEqual(await tableCounts(db), before);
     });
 
+    it('KPIs for engineers (technicians refused) and a tool’s trend for everyone', async () => {
+      await deploy();
+      await createTool(db, systemActor(), { assetNumber: 'U-2', name: 'Mould U-2', cavityCount: 1 });
+      const engineer = { id: 21, username: 'erik.eng', role: 'engineer' };
+      const r = await call('reliability', { by: 'tool' }, { _client: { user: engineer } });
+      assert.ok(r.output, JSON.stringify(r.error?.error));
+      assert.deepEqual(r.output.payload, []);
+      assertCaught(await call('pareto', {}, { _client: { user: technician } }), 'forbidden');
+      const t = await call('trend', { assetNumber: 'U-2', days: 7 }, { _client: { user: technician } });
+      assert.equal((t.output!.payload as { shotsPerDay: unknown[] }).shotsPerDay.length, 7);
+    });
+
     it('home: triggered by an inject (a timestamp payload), it answers for the flow', async () => {
       await deploy();
       const r = await call('home', Date.now());
