@@ -9,6 +9,7 @@ import * as m007 from './007_accounts';
 import * as m008 from './008_audit_chain';
 import * as m009 from './009_outbox_line';
 import * as m010 from './010_tool_search_trigram';
+import * as m014 from './014_notifications';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '008_audit_chain': m008,
   '009_outbox_line': m009,
   '010_tool_search_trigram': m010,
+  '014_notifications': m014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -23,6 +23,7 @@ import {
   type NewActionValues,
 } from './schema';
 import { fetchPage } from '../db/page';
+import { actionAssigned } from '../notifications/triggers';
 
 /** Work is assigned to people: the assignee must be a user who can still log in. */
 async function checkAssignee(trx: Knex.Transaction, userId: number, field = 'assigneeId'): Promise<void> {
@@ -69,6 +70,7 @@ export async function insertAction(trx: Knex.Transaction, actor: Actor, input: N
     .returning('id');
   const action = (await findAction(trx, id))!;
   await recordAudit(trx, actor, { action: 'action.create', entity: 'action', entityId: id, after: action });
+  if (action.assigneeId !== null) await actionAssigned(trx, actor, action, action.assigneeId);
   return action;
 }
 
@@ -138,6 +140,7 @@ export async function assignAction(db: Knex, actor: Actor, input: unknown): Prom
       throw conflict(`action ${before.id} is in progress: assign it to someone else instead`, 'assigneeId', 'assigned_in_progress');
     }
     if (v.assigneeId !== null) await checkAssignee(trx, v.assigneeId);
+    if (v.assigneeId !== null && v.assigneeId !== before.assigneeId) await actionAssigned(trx, actor, before, v.assigneeId);
     return { assignee_id: v.assigneeId };
   });
 }

@@ -18,6 +18,7 @@ import {
   type ReportFailureValues,
 } from './schema';
 import { fetchPage } from '../db/page';
+import { failureReported } from '../notifications/triggers';
 
 /** Action statuses that leave nothing to do: a failure closes only when all its actions are here. */
 const FINISHED_ACTION_STATUSES = ['verified', 'cancelled'];
@@ -64,6 +65,7 @@ export async function insertFailureReport(trx: Knex.Transaction, actor: Actor, i
     .returning('id');
   const report = (await findReport(trx, id))!;
   await recordAudit(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id, after: report });
+  await failureReported(trx, actor, report);
   return report;
 }
 

@@ -13,6 +13,7 @@ import { countReading, counterMax, DEFAULT_COUNTER_CONFIG, type CounterConfig, t
 import { shotReadingsInput, type ShotReading } from './schema';
 import { attribute, type Attributed } from './attribution';
 import { addShots } from './lifetime';
+import { shotEvents } from '../notifications/triggers';
 
 /** What became of one reading; `duplicate` = stored before (same source and time), nothing done again. */
 export interface ReadingResult {
@@ -265,6 +266,7 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
       },
     });
 
+    await shotEvents(trx, actor, perTool, results.filter((r) => r.outcome === 'held'));
     const transitions = await pmTransitionsInTransaction(trx, actor, { toolIds: [...perTool.keys()] });
     return { readings: results, transitions, remounts };
   });

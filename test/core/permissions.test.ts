@@ -15,10 +15,10 @@ const engineerOnly: Operation[] = [
   'tool.retire', 'press.create', 'press.update', 'pm.plan.create', 'pm.plan.update', 'template.manage',
   'failure.triage', 'catalog.manage', 'action.create', 'action.assign', 'action.verify', 'action.cancel', 'shot.review',
 ];
-const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read'];
+const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'notification.raise'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
-// Every user manages their own API tokens and login sessions (issue 5); admins everyone's.
-const ownForUsers: Operation[] = ['token.manage', 'session.manage'];
+// Every user manages their own API tokens and login sessions (issue 5), notification settings and inbox (issue 13); admins everyone's.
+const ownForUsers: Operation[] = ['token.manage', 'session.manage', 'notification.read', 'notification.settings'];
 
 const actor = (role: Actor['role'], id = '7'): Actor => ({ id, name: role, role });
 
