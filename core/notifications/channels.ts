@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parse } from '../validate';
+import type { DeliveryEvent } from './delivery';
 
 /**
  * The site's channel settings (the app's environment, or a toolroom-event node's), validated
@@ -64,3 +65,8 @@ export const topicOf = (s: MqttSettings, type: string) => `${s.topicPrefix}/${s.
 
 /** A link as a full URL when the site's address is known. */
 export const absolute = (link: string, baseUrl?: string) => (baseUrl ? new URL(link, baseUrl).toString() : link);
+
+/** An event as the site's channels carry it (MQTT's JSON, a toolroom-event node's msg.payload). */
+export function eventPayload(e: DeliveryEvent, baseUrl?: string, site?: string) {
+  return { id: e.id, type: e.type, severity: e.severity, title: e.title, entity: e.entity, entityId: e.entityId, link: absolute(e.link, baseUrl), data: e.data, at: e.createdAt, site };
+}

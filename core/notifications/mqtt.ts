@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { absolute, topicOf, type ChannelSettings, type MqttSettings } from './channels';
+import { eventPayload, topicOf, type ChannelSettings, type MqttSettings } from './channels';
 import { EVENT_TYPES, type EventTypeName } from './events';
 import type { Delivery, Transport } from './delivery';
 
@@ -10,11 +10,6 @@ import type { Delivery, Transport } from './delivery';
  */
 
 const PUBLISH_TIMEOUT_MS = 10_000;
-
-export function mqttPayload(d: Delivery, settings: Pick<ChannelSettings, 'baseUrl'>, site: string) {
-  const e = d.events[0];
-  return { id: e.id, type: e.type, severity: e.severity, title: e.title, entity: e.entity, entityId: e.entityId, link: absolute(e.link, settings.baseUrl), data: e.data, at: e.createdAt, site };
-}
 
 export function mqttTransport(s: MqttSettings, settings: Pick<ChannelSettings, 'baseUrl'> = {}): Transport {
   const client = mqtt.connect(s.url, {
@@ -36,7 +31,7 @@ export function mqttTransport(s: MqttSettings, settings: Pick<ChannelSettings, '
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          client.publishAsync(topicOf(s, e.type), JSON.stringify(mqttPayload(d, settings, s.site)), { qos: 1, retain }),
+          client.publishAsync(topicOf(s, e.type), JSON.stringify(eventPayload(d.events[0], settings.baseUrl, s.site)), { qos: 1, retain }),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`MQTT broker ${s.url} did not acknowledge within ${PUBLISH_TIMEOUT_MS} ms`)), PUBLISH_TIMEOUT_MS))),
         ]);
       } finally {

@@ -11,6 +11,7 @@ import { raiseEvent } from './raise';
  */
 
 const PM_TYPE = { WARNING: 'pm.warning', DUE: 'pm.due', OVERDUE: 'pm.overdue' } as const;
+const PM_WORD = { WARNING: 'coming due', DUE: 'due', OVERDUE: 'overdue' } as const;
 
 /** PM plans announced as more urgent (core/pm/service.ts announce): one event per plan and state reached. */
 export async function pmTransitionEvents(trx: Knex.Transaction, actor: Actor, transitions: PmTransition[], now: Date): Promise<void> {
@@ -22,7 +23,7 @@ export async function pmTransitionEvents(trx: Knex.Transaction, actor: Actor, tr
       {
         type: PM_TYPE[t.to],
         key: `pm:${t.plan.id}:${t.to}:${t.plan.lastPmAt}`,
-        title: `PM "${t.plan.name}" on tool ${t.assetNumber} is ${t.to.replace('_', ' ').toLowerCase()}`,
+        title: `PM "${t.plan.name}" on tool ${t.assetNumber} is ${PM_WORD[t.to]}`,
         entity: 'pm_plan',
         entityId: t.plan.id,
         link: links.pmPlans(t.assetNumber),

@@ -40,6 +40,10 @@ import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
 import * as accountSchema from '../../core/accounts/schema';
 import type { AccessPolicy } from '../../core/accounts/policy';
+import * as inbox from '../../core/notifications/inbox';
+import * as notificationSettings from '../../core/notifications/settings';
+import * as notificationSystem from '../../core/notifications/system';
+import * as notificationSchema from '../../core/notifications/schema';
 import type { Caller } from '../auth';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -182,6 +186,15 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/tokens', operationId: 'listApiTokens', tag: 'Account', summary: "API tokens: one's own, a user's or everyone's (admins)", permission: 'token.manage', input: accountSchema.listApiTokensInput, run: call(apiTokens.listApiTokens) }),
   r({ method: 'POST', path: '/tokens', operationId: 'createApiToken', tag: 'Account', summary: 'Create an API token; the secret is in this answer only', permission: 'token.manage', input: accountSchema.createApiTokenInput, status: 201, run: call(apiTokens.createApiToken) }),
   r({ method: 'DELETE', path: '/tokens/{id}', operationId: 'revokeApiToken', tag: 'Account', summary: 'Revoke an API token: it stops working at once', permission: 'token.manage', input: accountSchema.revokeApiTokenInput, run: call(apiTokens.revokeApiToken) }),
+
+  // Notifications (issue 13): the caller's own inbox; their settings (admins anyone's, with userId)
+  r({ method: 'GET', path: '/notifications', operationId: 'listNotifications', tag: 'Notifications', summary: "The caller's inbox, newest first (only ever their own)", permission: 'notification.read', input: notificationSchema.listInboxInput, run: call(inbox.listInbox) }),
+  r({ method: 'GET', path: '/notifications/unread-count', operationId: 'unreadNotificationCount', tag: 'Notifications', summary: "How many of the caller's notifications are unread", permission: 'notification.read', run: call(inbox.unreadCount) }),
+  r({ method: 'POST', path: '/notifications/{id}/acknowledge', operationId: 'acknowledgeNotification', tag: 'Notifications', summary: 'Mark a notification read; a critical event acknowledged stops its escalation', permission: 'notification.read', input: notificationSchema.acknowledgeInput, run: call(inbox.acknowledge) }),
+  r({ method: 'GET', path: '/notification-settings', operationId: 'getNotificationSettings', tag: 'Notifications', summary: "Delivery settings and subscriptions: one's own, or a user's (admins, userId)", permission: 'notification.settings', input: notificationSchema.getSettingsInput, run: call(notificationSettings.getNotificationSettings) }),
+  r({ method: 'PATCH', path: '/notification-settings', operationId: 'updateNotificationSettings', tag: 'Notifications', summary: 'Change e-mail address, quiet hours, time zone, digest', permission: 'notification.settings', input: notificationSchema.updateSettingsInput, run: call(notificationSettings.updateNotificationSettings) }),
+  r({ method: 'PUT', path: '/notification-settings/subscriptions', operationId: 'setNotificationSubscriptions', tag: 'Notifications', summary: 'Turn events on or off per channel (enabled null = the role default)', permission: 'notification.settings', input: notificationSchema.setSubscriptionsInput, run: call(notificationSettings.setSubscriptions) }),
+  r({ method: 'POST', path: '/notifications/backup-failed', operationId: 'raiseBackupFailed', tag: 'Notifications', summary: 'Report a failed backup: admins are notified, once per archive', permission: 'notification.raise', input: notificationSchema.raiseBackupFailedInput, status: 201, run: call(notificationSystem.raiseBackupFailed) }),
 
   // Audit trail (admins)
   r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, run: call(listAuditEvents) }),

@@ -69,3 +69,16 @@ export async function startSmtp(): Promise<TestSmtp> {
   await smtp.start();
   return smtp;
 }
+
+/** A header of a received message, unfolded and with RFC 2047 encoded words (as nodemailer writes them) decoded. */
+export function headerOf(raw: string, name: string): string {
+  const head = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const line = new RegExp(`^${name}: (.*)$`, 'mi').exec(head)?.[1] ?? '';
+  return line
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+    );
+}
