@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { backoffMs } from '../outbox/drainer';
+import { backoffMs } from '../outbox/loop';
 import { iso } from '../db/transaction';
 import type { Channel } from './events';
+import { eventFields, type EventColumns, type EventFields } from './event-row';
 
 /**
  * The delivery outbox: notification rows waiting on a channel (e-mail, MQTT, a flow) are claimed,
@@ -12,15 +13,8 @@ import type { Channel } from './events';
  * dies mid-send leaves its lease to expire and the row is sent again then (at least once).
  */
 
-export interface DeliveryEvent {
+export interface DeliveryEvent extends EventFields {
   id: number;
-  type: string;
-  severity: string;
-  title: string;
-  entity: string;
-  entityId: string;
-  link: string;
-  data: Record<string, unknown> | null;
   createdAt: string;
 }
 
@@ -66,7 +60,7 @@ export interface DeliverResult {
   error: Error | null;
 }
 
-interface ClaimedRow {
+interface ClaimedRow extends EventColumns {
   id: number | string;
   channel: Channel;
   user_id: number | null;
@@ -74,13 +68,6 @@ interface ClaimedRow {
   level: number;
   attempts: number;
   event_id: number | string;
-  type: string;
-  severity: string;
-  title: string;
-  entity: string;
-  entity_id: string;
-  link: string;
-  data: Record<string, unknown> | string | null;
   event_at: Date | string;
   username: string | null;
   display_name: string | null;
@@ -112,17 +99,7 @@ export function deliveriesOf(rows: ClaimedRow[]): { delivery: Delivery; attempts
   const out: { delivery: Delivery; attempts: number }[] = [];
   const digests = new Map<string, { delivery: Delivery; attempts: number }>();
   for (const r of rows) {
-    const event: DeliveryEvent = {
-      id: Number(r.event_id),
-      type: r.type,
-      severity: r.severity,
-      title: r.title,
-      entity: r.entity,
-      entityId: r.entity_id,
-      link: r.link,
-      data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
-      createdAt: iso(r.event_at)!,
-    };
+    const event: DeliveryEvent = { id: Number(r.event_id), ...eventFields(r), createdAt: iso(r.event_at)! };
     const key = `${r.channel}:${r.user_id}`;
     const existing = r.digest ? digests.get(key) : undefined;
     if (existing) {

@@ -7,6 +7,7 @@ import { forbidden, notFound } from '../errors';
 import { parse, type Page } from '../validate';
 import { fetchPage } from '../db/page';
 import { acknowledgeInput, listInboxInput, type InboxItem } from './schema';
+import { eventFields, type EventColumns } from './event-row';
 
 /**
  * A person's inbox: the notifications on the `inbox` channel addressed to them, and only to them;
@@ -20,16 +21,9 @@ function ownerOf(actor: Actor): number {
   return Number(actor.id);
 }
 
-interface InboxRow {
+interface InboxRow extends EventColumns {
   id: number | string;
   event_id: number | string;
-  type: string;
-  severity: string;
-  title: string;
-  entity: string;
-  entity_id: string;
-  link: string;
-  data: Record<string, unknown> | string | null;
   level: number;
   created_at: Date | string;
   read_at: Date | string | null;
@@ -38,13 +32,7 @@ interface InboxRow {
 const toItem = (r: InboxRow): InboxItem => ({
   id: Number(r.id),
   eventId: Number(r.event_id),
-  type: r.type,
-  severity: r.severity,
-  title: r.title,
-  entity: r.entity,
-  entityId: r.entity_id,
-  link: r.link,
-  data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
+  ...eventFields(r),
   level: r.level,
   createdAt: iso(r.created_at)!,
   readAt: iso(r.read_at),
@@ -53,13 +41,15 @@ const toItem = (r: InboxRow): InboxItem => ({
 const mine = (db: Knex | Knex.Transaction, userId: number) =>
   db('notifications as n').join('notification_events as e', 'e.id', 'n.event_id').where({ 'n.user_id': userId, 'n.channel': 'inbox' });
 
+const COLUMNS = ['n.id', 'n.event_id', 'e.type', 'e.severity', 'e.title', 'e.entity', 'e.entity_id', 'e.link', 'e.data', 'n.level', 'n.created_at', 'n.read_at'];
+
 /** The caller's notifications, newest first. */
 export async function listInbox(db: Knex, actor: Actor, input?: unknown): Promise<Page<InboxItem>> {
   const userId = ownerOf(actor);
   const v = parse(listInboxInput, input);
   const filter = (q: Knex.QueryBuilder) => (v.unreadOnly ? q.whereNull('n.read_at') : q);
   const rows = filter(mine(db, userId))
-    .select('n.id', 'n.event_id', 'e.type', 'e.severity', 'e.title', 'e.entity', 'e.entity_id', 'e.link', 'e.data', 'n.level', 'n.created_at', 'n.read_at')
+    .select(COLUMNS)
     .orderBy('n.id', 'desc');
   return fetchPage(rows, filter(mine(db, userId)), v, (list: InboxRow[]) => list.map(toItem));
 }
@@ -90,7 +80,7 @@ export async function acknowledge(db: Knex, actor: Actor, input: unknown, now = 
     }
     const after = (await mine(trx, userId)
       .where('n.id', v.id)
-      .first('n.id', 'n.event_id', 'e.type', 'e.severity', 'e.title', 'e.entity', 'e.entity_id', 'e.link', 'e.data', 'n.level', 'n.created_at', 'n.read_at')) as InboxRow;
+      .first(COLUMNS)) as InboxRow;
     return toItem(after);
   });
 }

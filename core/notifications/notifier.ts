@@ -89,16 +89,21 @@ export function startNotifier(options: NotifierOptions): Notifier {
     pollMs: options.pollMs ?? 5000,
     minBackoffMs: options.minBackoffMs ?? 1000,
     maxBackoffMs: options.maxBackoffMs ?? 60_000,
-    onStatus: (s) => options.onStatus?.({ ...s, sent }),
+    extra: () => ({ sent }),
+    onStatus: options.onStatus,
   });
 
   return {
-    runOnce: () => loop.runOnce<PassResult>(),
-    wake: () => loop.wake(),
+    runOnce: async () => {
+      const r = await loop.runOnce();
+      loop.report();
+      return r;
+    },
+    wake: loop.wake,
     async stop() {
       await loop.stop();
       await Promise.all(Object.values(transports).map((t) => t?.close?.()));
     },
-    status: () => ({ ...loop.status(), sent }),
+    status: loop.status,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, pagination } from '../validate';
 import { EVENT_TYPE_NAMES, PERSONAL_CHANNELS } from './events';
+import type { EventFields } from './event-row';
 
 /** 'HH:MM', 24-hour. */
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (24-hour)');
@@ -65,16 +66,9 @@ export interface NotificationSettings {
   subscriptions: { eventType: string; channel: string; enabled: boolean; byDefault: boolean }[];
 }
 
-export interface InboxItem {
+export interface InboxItem extends EventFields {
   id: number;
   eventId: number;
-  type: string;
-  severity: string;
-  title: string;
-  entity: string;
-  entityId: string;
-  link: string;
-  data: Record<string, unknown> | null;
   level: number;
   createdAt: string;
   readAt: string | null;

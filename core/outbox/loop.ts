@@ -1,10 +1,8 @@
-import { backoffMs } from './drainer';
-
 /**
- * A background loop of passes over an outbox: a pass, then an idle wait (cut short by `wake()`),
- * and after a failure a wait that doubles up to a cap. One pass at a time; `stop()` ends the wait
- * and lets the pass in flight finish. All state that matters is in the database, so a stopped or
- * crashed loop loses nothing.
+ * A background loop of passes over an outbox (the InfluxDB drainer, the notification sender): a
+ * pass, then an idle wait (cut short by `wake()`), and after a failure a wait that doubles up to a
+ * cap. One pass at a time; `stop()` ends the wait and lets the pass in flight finish. All state that
+ * matters is in the database, so a stopped or crashed loop loses nothing.
  */
 
 export interface LoopStatus {
@@ -14,32 +12,50 @@ export interface LoopStatus {
   retryInMs: number | null;
 }
 
-export interface LoopOptions {
+export interface LoopOptions<Extra extends object> {
   /** Idle wait between passes. */
   pollMs: number;
   minBackoffMs: number;
   maxBackoffMs: number;
-  onStatus?: (status: LoopStatus) => void;
+  /** What the owner adds to the status (e.g. how many rows it sent); a change of it is reported too. */
+  extra: () => Extra;
+  onStatus?: (status: LoopStatus & Extra) => void;
 }
 
-export interface Loop {
+export interface Loop<T, Extra extends object> {
   /** Run one pass now (after the one in flight). */
-  runOnce<T>(): Promise<T>;
+  runOnce(): Promise<T>;
   wake(): void;
   stop(): Promise<void>;
-  status(): LoopStatus;
+  status(): LoopStatus & Extra;
+  /** Report the status now if it changed (after a pass run outside the loop). */
+  report(): void;
 }
 
-export function startLoop<T>(pass: () => Promise<T>, options: LoopOptions): Loop {
-  const status: LoopStatus = { state: 'connecting', lastError: null, retryInMs: null };
+/** Delay before retry number `failures` (1, 2, ...): doubling from min, capped at max, with ±20 % jitter. */
+export function backoffMs(failures: number, minMs: number, maxMs: number): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export function startLoop<T, Extra extends object>(pass: () => Promise<T>, options: LoopOptions<Extra>): Loop<T, Extra> {
+  const own: LoopStatus = { state: 'connecting', lastError: null, retryInMs: null };
+  const status = () => ({ ...own, ...options.extra() });
+  let reported = JSON.stringify(status());
   let stopped = false;
   let wakeUp: (() => void) | null = null;
   let inFlight: Promise<T> | null = null;
 
+  const report = () => {
+    const now = status();
+    const text = JSON.stringify(now);
+    if (text === reported) return;
+    reported = text;
+    options.onStatus?.(now);
+  };
   const set = (patch: Partial<LoopStatus>) => {
-    const before = JSON.stringify(status);
-    Object.assign(status, patch);
-    if (JSON.stringify(status) !== before) options.onStatus?.({ ...status });
+    Object.assign(own, patch);
+    report();
   };
   const once = (): Promise<T> => {
     const p = (inFlight ?? Promise.resolve()).catch(() => undefined).then(pass);
@@ -76,7 +92,7 @@ export function startLoop<T>(pass: () => Promise<T>, options: LoopOptions): Loop
   })();
 
   return {
-    runOnce: <R>() => once() as unknown as Promise<R>,
+    runOnce: once,
     wake: () => wakeUp?.(),
     async stop() {
       stopped = true;
@@ -85,6 +101,7 @@ export function startLoop<T>(pass: () => Promise<T>, options: LoopOptions): Loop
       await inFlight?.catch(() => undefined);
       set({ state: 'stopped', retryInMs: null });
     },
-    status: () => ({ ...status }),
+    status,
+    report,
   };
 }
