@@ -19,23 +19,27 @@ export interface EventType {
   personal: boolean;
   /** technician, engineer, admin. */
   defaults: Record<UserRole, Audience>;
-  /** The message to MQTT is retained (a late subscriber sees the latest): the states, not the happenings. */
+  /**
+   * The MQTT message is retained, so a late subscriber sees the latest. Topics are per type, not per record:
+   * a retained PM message would show one tool's PM as if it were the plant's, so only the site-wide state
+   * (the last backup failure) is retained.
+   */
   retain: boolean;
 }
 
 const roles = (technician: Audience, engineer: Audience, admin: Audience): Record<UserRole, Audience> => ({ technician, engineer, admin });
 
 export const EVENT_TYPES = {
-  'pm.warning': { severity: 'info', personal: false, defaults: roles('own_tools', false, false), retain: true },
-  'pm.due': { severity: 'warning', personal: false, defaults: roles('own_tools', false, false), retain: true },
-  'pm.overdue': { severity: 'warning', personal: false, defaults: roles('own_tools', true, false), retain: true },
+  'pm.warning': { severity: 'info', personal: false, defaults: roles('own_tools', false, false), retain: false },
+  'pm.due': { severity: 'warning', personal: false, defaults: roles('own_tools', false, false), retain: false },
+  'pm.overdue': { severity: 'warning', personal: false, defaults: roles('own_tools', true, false), retain: false },
   'action.assigned': { severity: 'info', personal: true, defaults: roles(true, true, true), retain: false },
   'action.due_tomorrow': { severity: 'info', personal: true, defaults: roles(true, true, true), retain: false },
   'action.overdue': { severity: 'warning', personal: true, defaults: roles(true, true, true), retain: false },
   'failure.critical': { severity: 'critical', personal: false, defaults: roles('own_tools', true, false), retain: false },
   'shots.held': { severity: 'warning', personal: false, defaults: roles(false, true, false), retain: false },
-  'tool.end_of_life': { severity: 'warning', personal: false, defaults: roles('own_tools', true, false), retain: true },
-  'backup.failed': { severity: 'critical', personal: false, defaults: roles(false, false, true), retain: false },
+  'tool.end_of_life': { severity: 'warning', personal: false, defaults: roles('own_tools', true, false), retain: false },
+  'backup.failed': { severity: 'critical', personal: false, defaults: roles(false, false, true), retain: true },
 } as const satisfies Record<string, EventType>;
 
 export type EventTypeName = keyof typeof EVENT_TYPES;

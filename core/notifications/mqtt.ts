@@ -5,7 +5,7 @@ import type { Delivery, Transport } from './delivery';
 
 /**
  * MQTT: each event as JSON to `<prefix>/<site>/events/<type>`, QoS 1 (the broker acknowledges),
- * retained for the types that are a state (a PM's, a tool's end of life). While the broker is
+ * retained where a type is a site-wide state (events.ts: the last backup failure). While the broker is
  * down a publish fails at once and the row waits in the outbox; mqtt.js reconnects by itself.
  */
 
