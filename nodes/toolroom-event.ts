@@ -8,8 +8,9 @@ import type { Node, NodeAPI, NodeDef } from './lib/red';
  * toolroom-event: Toolroom's notification events (PM due, action assigned, tool down, ...) into any
  * flow, one message per event, to wire to an e-mail node, `mqtt out` or a webhook. Each event comes
  * out of one runtime only: the node takes its events from the outbox (core/notifications) like the
- * e-mail and MQTT senders do. The node also sweeps for due actions and escalations, so a palette
- * install without `npm start` still escalates.
+ * e-mail and MQTT senders do. Given SMTP and MQTT settings (passwords in Node-RED's credentials), it
+ * sends e-mail and MQTT too, and it sweeps for due actions and escalations: a palette install without
+ * `npm start` notifies people all the same.
  */
 
 interface EventDef extends NodeDef {
@@ -17,10 +18,44 @@ interface EventDef extends NodeDef {
   site?: string;
   baseUrl?: string;
   escalateAfterMinutes?: string | number;
+  /** Optional: this runtime sends e-mail and MQTT itself (a palette install without `npm start`'s settings). */
+  smtpHost?: string;
+  smtpPort?: string | number;
+  smtpTls?: string;
+  smtpUser?: string;
+  smtpFrom?: string;
+  mqttUrl?: string;
+  mqttTopicPrefix?: string;
 }
 
-interface EventNode extends Node {
+type EventCredentials = {
+  smtpPassword?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+};
+
+interface EventNode extends Node<EventCredentials> {
   config: ToolroomConfigNode | null;
+}
+
+const given = (v: string | number | undefined) => (v === undefined || String(v).trim() === '' ? undefined : String(v).trim());
+const numberOr = (v: string | number | undefined) => (given(v) !== undefined && /^\d+$/.test(String(v).trim()) ? Number(v) : given(v));
+
+/** The node's settings as core validates them; passwords only from Node-RED's credential store. */
+function settingsOf(def: EventDef, credentials: EventCredentials): unknown {
+  const site = given(def.site) ?? 'plant';
+  return JSON.parse(
+    JSON.stringify({
+      baseUrl: given(def.baseUrl),
+      escalateAfterMinutes: numberOr(def.escalateAfterMinutes),
+      smtp: given(def.smtpHost)
+        ? { host: given(def.smtpHost), port: numberOr(def.smtpPort), tls: given(def.smtpTls), user: given(def.smtpUser), password: credentials.smtpPassword || undefined, from: def.smtpFrom ?? '' }
+        : undefined,
+      mqtt: given(def.mqttUrl)
+        ? { url: given(def.mqttUrl), site, topicPrefix: given(def.mqttTopicPrefix), username: given(credentials.mqttUsername), password: credentials.mqttPassword || undefined }
+        : undefined,
+    }),
+  );
 }
 
 const POLL_MS = 2000;
@@ -45,8 +80,7 @@ export = function (RED: NodeAPI) {
     }
     let settings: ReturnType<typeof parseChannelSettings>;
     try {
-      const minutes = def.escalateAfterMinutes === undefined || def.escalateAfterMinutes === '' ? undefined : Number(def.escalateAfterMinutes);
-      settings = parseChannelSettings({ baseUrl: def.baseUrl?.trim() || undefined, escalateAfterMinutes: minutes });
+      settings = parseChannelSettings(settingsOf(def, node.credentials ?? {}));
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: t('invalid') });
       node.error(err);
@@ -94,5 +128,11 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('toolroom-event', ToolroomEvent);
+  RED.nodes.registerType('toolroom-event', ToolroomEvent, {
+    credentials: {
+      smtpPassword: { type: 'password' },
+      mqttUsername: { type: 'text' },
+      mqttPassword: { type: 'password' },
+    },
+  });
 };

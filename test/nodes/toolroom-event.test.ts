@@ -8,6 +8,9 @@ import { resetData } from '../support/db';
 import { configNode, helper, holdDatabase, nodeBackends, statusUntil, type TestNode } from '../support/nodes';
 import { createPerson } from '../support/people';
 import type { NodeMessage } from '../../nodes/lib/red';
+import { raiseBackupFailed } from '../../core/notifications/system';
+import { startSmtp } from '../support/smtp';
+import { subscribe, TEST_MQTT_URL, uniqueSite } from '../support/mqtt';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const eventNode = require('../../nodes/toolroom-event');
@@ -67,11 +70,55 @@ for (const backend of nodeBackends) {
       assert.deepEqual(first.recipients.map((r) => [r.username, r.email]), [['erik', erik.email]]);
     });
 
+    it('sends e-mail and MQTT itself when given their settings, the SMTP password from its credentials', async () => {
+      const smtp = await startSmtp({ user: 'toolroom', pass: 'relay secret' });
+      const site = uniqueSite();
+      const sub = await subscribe(`toolroom/${site}/events/#`);
+      try {
+        const cfg = backend.config('cfg');
+        await helper.load(
+          [configNode, eventNode],
+          [
+            { id: 'flow', type: 'tab' },
+            cfg.node,
+            { id: 'ev', type: 'toolroom-event', z: 'flow', config: 'cfg', site, smtpHost: '127.0.0.1', smtpPort: smtp.port, smtpTls: 'none', smtpUser: 'toolroom', smtpFrom: 'toolroom@plant.example', mqttUrl: TEST_MQTT_URL, mqttTopicPrefix: 'toolroom', wires: [[]] },
+          ],
+          { ...cfg.credentials, ev: { smtpPassword: 'relay secret' } },
+        );
+        await statusUntil(helper.getNode('ev'), (s) => s.fill === 'grey' || s.fill === 'green' || s.fill === 'red');
+        const ada = await createPerson(db, 'ada', 'admin');
+        await raiseBackupFailed(db, systemActor('test'), { archive: 'nightly-1', error: 'share offline' });
+        const end = Date.now() + 15_000;
+        while ((smtp.received.length < 1 || sub.messages.length < 1) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(smtp.received.map((m) => m.to[0]), [ada.email], 'sent with the password from the credentials');
+        assert.deepEqual(sub.messages.map((m) => [m.topic, m.payload.type, m.retain]), [[`toolroom/${site}/events/backup.failed`, 'backup.failed', false]]);
+      } finally {
+        await sub.close();
+        await smtp.stop();
+      }
+    });
+
     it('refuses settings it cannot use, naming the problem in its status', async () => {
       const cfg = backend.config('cfg');
-      await helper.load([configNode, eventNode], [{ id: 'flow', type: 'tab' }, cfg.node, { id: 'ev', type: 'toolroom-event', z: 'flow', config: 'cfg', baseUrl: 'not a url', wires: [[]] }], cfg.credentials);
-      const s = await statusUntil(helper.getNode('ev'), (x) => x.fill === 'red');
-      assert.equal(s.text, 'toolroom-event.status.invalid');
+      const bad = [
+        { baseUrl: 'not a url' },
+        { mqttUrl: 'mqtt://127.0.0.1:1883', site: 'hall/#' },
+        { mqttUrl: 'mqtt://127.0.0.1:1883', mqttTopicPrefix: 'plant/+' },
+        { smtpHost: 'mail', smtpFrom: 'toolroom' },
+      ];
+      await helper.load(
+        [configNode, eventNode],
+        [{ id: 'flow', type: 'tab' }, cfg.node, ...bad.map((b, i) => ({ id: `ev${i}`, type: 'toolroom-event', z: 'flow', config: 'cfg', wires: [[]], ...b }))],
+        cfg.credentials,
+      );
+      const fields = ['baseUrl', 'mqtt.site', 'mqtt.topicPrefix', 'smtp.from'];
+      for (const [i, field] of fields.entries()) {
+        const node = helper.getNode(`ev${i}`);
+        const s = await statusUntil(node, (x) => x.fill === 'red');
+        assert.equal(s.text, 'toolroom-event.status.invalid');
+        const logged = (node as unknown as { error: { args: unknown[][] } }).error.args.map((a) => String((a[0] as Error).message ?? a[0]));
+        assert.ok(logged.some((m) => m.includes(field)), `${field} named in ${JSON.stringify(logged)}`);
+      }
     });
   });
 }

@@ -20,11 +20,13 @@ export interface TestSmtp {
   refuse: { code: number; message: string } | null;
   /** Recipients refused for good. */
   unknownMailboxes: Set<string>;
+  /** When set, only this user and password may send (AUTH over plain text, loopback only). */
+  login: { user: string; pass: string } | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+export async function startSmtp(login: TestSmtp['login'] = null): Promise<TestSmtp> {
   const port = await freePort();
   let server: SMTPServer | null = null;
   const smtp: TestSmtp = {
@@ -32,9 +34,17 @@ export async function startSmtp(): Promise<TestSmtp> {
     received: [],
     refuse: null,
     unknownMailboxes: new Set(),
+    login,
     async start() {
       server = new SMTPServer({
-        authOptional: true,
+        authOptional: smtp.login === null,
+        allowInsecureAuth: true,
+        // A stop does not wait for pooled client connections to leave (smtp-server waits 30 s by default).
+        closeTimeout: 300,
+        onAuth(auth, _session, callback) {
+          if (smtp.login && auth.username === smtp.login.user && auth.password === smtp.login.pass) return callback(null, { user: auth.username });
+          callback(Object.assign(new Error('invalid credentials'), { responseCode: 535 }));
+        },
         disabledCommands: ['STARTTLS'],
         logger: false,
         onRcptTo(address, _session, callback) {
