@@ -75,7 +75,9 @@ export function startNotifier(options: NotifierOptions): Notifier {
       result.sent += r.sent;
       result.failed += r.failed;
       sent += r.sent;
-      if (r.error) throw r.error;
+      // A failed row is due again after its own backoff; the pass goes on with the rest, so a mail relay
+      // that is down does not hold MQTT back. Only a round that moved nothing reports the failure.
+      if (r.error && r.sent === 0) throw r.error;
       if (r.sent + r.failed === 0) break;
     }
     if (now().getTime() - purgedAt >= PURGE_EVERY_MS) {
@@ -88,7 +90,8 @@ export function startNotifier(options: NotifierOptions): Notifier {
   const loop = startLoop(pass, {
     pollMs: options.pollMs ?? 5000,
     minBackoffMs: options.minBackoffMs ?? 1000,
-    maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    // Short: a row's own backoff spaces its retries; this only paces passes after a failed round.
+    maxBackoffMs: options.maxBackoffMs ?? 30_000,
     extra: () => ({ sent }),
     onStatus: options.onStatus,
   });

@@ -150,6 +150,31 @@ for (const backend of backends) {
       }
     });
 
+    it('a mail relay that is down does not hold MQTT back', async () => {
+      const site = uniqueSite();
+      const sub = await subscribe(`toolroom/${site}/events/#`);
+      let now = new Date();
+      const notifier = startNotifier({ db, settings: { smtp: smtpOf(smtp), mqtt: { url: TEST_MQTT_URL, site, topicPrefix: 'toolroom' }, escalateAfterMinutes: 30 }, now: () => now, pollMs: 3_600_000 });
+      await smtp.stop();
+      try {
+        await raiseBackupFailed(db, system, { archive: 'a-1', error: 'disk full' });
+        // The first pass may find MQTT still connecting (the broker's time, not a timed assertion): each try
+        // moves the clock past the row's backoff.
+        await until(async () => {
+          now = new Date(now.getTime() + 10 * MIN);
+          await notifier.runOnce().catch(() => null);
+          return (await db('notifications').where({ channel: 'mqtt', status: 'sent' })).length === 1;
+        }, 'MQTT sent');
+        await until(() => sub.messages.length === 1, 'the MQTT message');
+        const mail = await db('notifications').where({ channel: 'email' }).first();
+        assert.deepEqual([mail.status, mail.attempts > 0], ['pending', true], 'the e-mail waits for the relay');
+      } finally {
+        await smtp.start();
+        await sub.close();
+        await notifier.stop();
+      }
+    });
+
     it('a refusing SMTP server: a temporary refusal is retried, an unknown mailbox is parked as failed', async () => {
       const transport = { email: emailTransport(smtpOf(smtp)) };
       try {
