@@ -1,30 +1,21 @@
 import assert from 'node:assert/strict';
-import type { Db } from '../../core/db/connect';
 import { inTransaction } from '../../core/db/transaction';
 import { raiseEvent } from '../../core/notifications/raise';
-import { backends, resetData } from '../support/db';
+import { backends } from '../support/db';
 import { system } from '../support/actors';
-import { loggedIn, startApi, type TestServer } from '../support/api-server';
+import { loggedIn, serveApi } from '../support/api-server';
 
 // The inbox and settings over HTTP: each caller sees and acknowledges only their own notifications.
 const backend = backends.find((b) => b.name === 'postgres') ?? backends[0];
 
 describe(`REST API notifications (${backend.name})`, function () {
   this.timeout(60_000);
-  let db: Db;
-  let api: TestServer;
-
-  before(async () => {
-    db = await backend.db();
-    await resetData(db);
-    api = await startApi(db, { policy: { maxFailuresPerAddress: 10_000 } });
-  });
-  after(async () => api?.close());
+  const api = serveApi(backend);
 
   it('two admins each see only their own inbox, count and acknowledge only their own', async () => {
-    const a = await loggedIn(db, api.url, 'admin');
-    const b = await loggedIn(db, api.url, 'admin');
-    await inTransaction(db, (trx) => raiseEvent(trx, system, { type: 'backup.failed', key: 'http-1', title: 'Backup failed', entity: 'backup', entityId: 'x', link: '/dashboard/home' }));
+    const a = await loggedIn(api.db(), api.url(), 'admin');
+    const b = await loggedIn(api.db(), api.url(), 'admin');
+    await inTransaction(api.db(), (trx) => raiseEvent(trx, system, { type: 'backup.failed', key: 'http-1', title: 'Backup failed', entity: 'backup', entityId: 'x', link: '/dashboard/home' }));
     const listA = await a.call('GET', '/notifications?unreadOnly=true');
     assert.equal(listA.status, 200, listA.text);
     assert.equal(listA.json.items.length, 1);
@@ -42,7 +33,7 @@ describe(`REST API notifications (${backend.name})`, function () {
   });
 
   it('settings: one’s own by default, refused naming the field', async () => {
-    const t = await loggedIn(db, api.url, 'technician');
+    const t = await loggedIn(api.db(), api.url(), 'technician');
     const bad = await t.call('PATCH', '/notification-settings', { email: 'not an address' });
     assert.equal(bad.status, 400);
     assert.equal(bad.headers.get('content-type'), 'application/problem+json');
