@@ -3,7 +3,7 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { iso, inTransaction } from '../db/transaction';
-import { forbidden, notFound } from '../errors';
+import { notFound, validationError } from '../errors';
 import { parse, type Page } from '../validate';
 import { fetchPage } from '../db/page';
 import { acknowledgeInput, listInboxInput, type InboxItem } from './schema';
@@ -14,10 +14,10 @@ import { eventFields, type EventColumns } from './event-row';
  * nobody (admins included) reads another's. Acknowledging a critical event stops its escalation.
  */
 
-/** The caller's user id; a flow acting as `system` has no inbox. */
+/** The caller's user id; a flow acting as `system` has no inbox (it may act as a user: msg.user). */
 function ownerOf(actor: Actor): number {
   authorize(actor, 'notification.read', { ownerId: actor.id });
-  if (!/^\d+$/.test(actor.id)) throw forbidden(`${actor.name} has no inbox`);
+  if (!/^\d+$/.test(actor.id)) throw validationError([{ field: 'user', rule: 'user_required', message: `${actor.name} has no inbox: act as a user` }]);
   return Number(actor.id);
 }
 

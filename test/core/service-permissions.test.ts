@@ -19,6 +19,9 @@ import * as audit from '../../core/audit/query';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
+import * as inbox from '../../core/notifications/inbox';
+import * as notificationSettings from '../../core/notifications/settings';
+import * as notificationSystem from '../../core/notifications/system';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
@@ -64,6 +67,9 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'audit.read': [audit.listAuditEvents],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
+  'notification.read': [inbox.listInbox, inbox.unreadCount, inbox.acknowledge],
+  'notification.settings': [notificationSettings.getNotificationSettings, notificationSettings.updateNotificationSettings, notificationSettings.setSubscriptions],
+  'notification.raise': [notificationSystem.raiseBackupFailed],
 };
 
 // Operations whose entry points belong to later work.
