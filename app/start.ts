@@ -38,6 +38,8 @@ import { isSeeded, seedDemoPlant } from '../core/seed/demo';
 import { seedReferenceData } from '../core/seed/reference';
 import { credentialSecretFile, ensureCredentialSecret } from '../core/keys';
 import { acquireDatabase, targetFromEnv } from './databases';
+import { channelSettingsFromEnv } from './notifications';
+import { startNotifier } from '../core/notifications/notifier';
 import { describeTarget } from '../nodes/lib/config';
 import { finalErrorHandler, securityHeaders } from '../http/hardening';
 import { dashboardAssets, dashboardAssetsDir } from '../http/dashboard-assets';
@@ -201,6 +203,12 @@ async function main(): Promise<void> {
   // Read before anything starts: a bad simulator setting stops the start, not the demo halfway.
   const simulation: DemoSimulatorOptions | null = options.simulate ? demoSimulatorOptions(process.env, options.dataDir) : null;
   const tls = options.tls ? readTls(options.tls) : null;
+  let channels: ReturnType<typeof channelSettingsFromEnv>;
+  try {
+    channels = channelSettingsFromEnv(process.env);
+  } catch (err) {
+    throw new StartError((err as Error).message);
+  }
   // Config nodes reading the environment and core agree on one absolute data dir.
   process.env.TOOLROOM_DATA_DIR = options.dataDir;
   const userDir = path.join(options.dataDir, 'node-red');
@@ -226,6 +234,21 @@ async function main(): Promise<void> {
       console.log('Toolroom: created user admin with the password in TOOLROOM_ADMIN_PASSWORD');
     }
   }
+
+  // One sender per process (as the InfluxDB drainer is one per database): e-mail and MQTT as configured,
+  // sweeps for due actions and escalations; other runtimes on the database share the outbox safely.
+  let said = '';
+  const notifier = startNotifier({
+    db,
+    settings: channels,
+    // Once per cause: a mail relay down for an hour does not flood the log at every retry.
+    onStatus: (s) => {
+      if (s.state === 'error' && s.lastError && s.lastError !== said) console.warn(`Toolroom: notifications: ${(said = s.lastError)}`);
+      else if (s.state === 'idle' && said) said = '';
+    },
+  });
+  const sending = [channels.smtp ? `e-mail via ${channels.smtp.host}:${channels.smtp.port}` : '', channels.mqtt ? `MQTT ${channels.mqtt.url}` : ''].filter(Boolean);
+  console.log(`Toolroom: notifications: inbox${sending.length ? `, ${sending.join(', ')}` : ''}`);
 
   // After the seed, so the simulated presses carry the moulds it mounted.
   let simulator: Awaited<ReturnType<typeof startDemoSimulator>>['simulator'] | null = null;
@@ -324,6 +347,7 @@ async function main(): Promise<void> {
       dashboardAuth?.close();
       await RED.stop();
       await simulator?.stop();
+      await notifier.stop();
       await lease.release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

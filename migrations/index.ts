@@ -12,6 +12,7 @@ import * as m010 from './010_tool_search_trigram';
 import * as m011 from './011_photos';
 import * as m012 from './012_retention';
 import * as m013 from './013_kpi';
+import * as m014 from './014_notifications';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '011_photos': m011,
   '012_retention': m012,
   '013_kpi': m013,
+  '014_notifications': m014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench`: build, start the services the benchmarks need (PostgreSQL, InfluxDB), run every
+# `npm run bench`: build, start the services the benchmarks need (PostgreSQL, InfluxDB, MQTT), run every
 # bench/*.ts (or the compiled ones named, e.g. `npm run bench -- dist/bench/core-list.js`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,9 +10,11 @@ source scripts/chromium.sh
 ensure_chromium
 source scripts/test-services.sh
 source scripts/influx-services.sh
-trap 'influx_down; services_down' EXIT
+source scripts/mqtt-services.sh
+trap 'mqtt_down; influx_down; services_down' EXIT
 services_up
 influx_up
+mqtt_up
 export BENCH_DATABASE_URL="$TEST_DATABASE_URL"
 if [ $# -eq 0 ]; then set -- dist/bench/*.js; fi
 for b in "$@"; do

@@ -25,6 +25,7 @@ import {
   type NewActionValues,
 } from './schema';
 import { fetchPage } from '../db/page';
+import { actionAssigned } from '../notifications/triggers';
 
 /** Work is assigned to people: the assignee must be a user who can still log in. */
 async function checkAssignee(trx: Knex.Transaction, userId: number, field = 'assigneeId'): Promise<void> {
@@ -69,7 +70,9 @@ export async function insertAction(trx: Knex.Transaction, actor: Actor, input: N
       created_by: actor.id,
     })
     .returning('id');
-  return audited(trx, actor, { action: 'action.create', entity: 'action', entityId: id }, findAction(trx, id));
+  const action = await audited(trx, actor, { action: 'action.create', entity: 'action', entityId: id }, findAction(trx, id));
+  if (action.assigneeId !== null) await actionAssigned(trx, actor, action, action.assigneeId);
+  return action;
 }
 
 /** Create a corrective or preventive action on a tool, optionally for a failure, with assignee and due date. */
@@ -131,6 +134,7 @@ export async function assignAction(db: Knex, actor: Actor, input: unknown): Prom
       throw conflict(`action ${before.id} is in progress: assign it to someone else instead`, 'assigneeId', 'assigned_in_progress');
     }
     if (v.assigneeId !== null) await checkAssignee(trx, v.assigneeId);
+    if (v.assigneeId !== null && v.assigneeId !== before.assigneeId) await actionAssigned(trx, actor, before, v.assigneeId);
     return { assignee_id: v.assigneeId };
   });
 }

@@ -62,6 +62,11 @@ export const PERMISSIONS = {
   // Everyone manages their own API tokens and logged-in sessions; admins everyone's.
   'token.manage':         ['own',     'own',    T],
   'session.manage':       ['own',     'own',    T],
+  // Notifications (issue 13): one's own settings (admins anyone's) and inbox (only ever the caller's own,
+  // admins included: core/notifications/inbox.ts); admins (and flows) raise system events such as backup.failed.
+  'notification.read':    ['own',     'own',    T],
+  'notification.settings': ['own',    'own',    T],
+  'notification.raise':   [F,         F,        T],
 } as const satisfies Record<string, readonly [Grant, Grant, Grant]>;
 
 export type Operation = keyof typeof PERMISSIONS;

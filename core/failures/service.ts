@@ -20,6 +20,7 @@ import {
   type ReportFailureValues,
 } from './schema';
 import { fetchPage } from '../db/page';
+import { failureReported } from '../notifications/triggers';
 
 /** Action statuses that leave nothing to do: a failure closes only when all its actions are here. */
 const FINISHED_ACTION_STATUSES = ['verified', 'cancelled'];
@@ -64,7 +65,9 @@ export async function insertFailureReport(trx: Knex.Transaction, actor: Actor, i
       reported_at: input.reportedAt ?? trx.fn.now(),
     })
     .returning('id');
-  return audited(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id }, findReport(trx, id));
+  const report = await audited(trx, actor, { action: 'failure.report', entity: 'failure_report', entityId: id }, findReport(trx, id));
+  await failureReported(trx, actor, report);
+  return report;
 }
 
 /**

@@ -3,6 +3,9 @@ import { backendOf } from '../db/connect';
 import { createDatabase, InfluxError, parseInfluxUrl, writeLines, type CallOptions, type InfluxTarget } from './influx';
 import { shotLine } from './lineProtocol';
 import { SHOTS_REJECTED_TOPIC, SHOTS_TOPIC, type ShotPoint } from './shots';
+import { startLoop, type LoopStatus } from './loop';
+
+export { backoffMs } from './loop';
 
 /**
  * The outbox drainer: unsent `shots` rows → InfluxDB, in id order, batches of up to 5,000 lines.
@@ -228,15 +231,11 @@ export async function drainOnce(db: Knex, target: InfluxTarget, opts: DrainOptio
   return result;
 }
 
-export type DrainerState = 'connecting' | 'idle' | 'error' | 'stopped';
+export type DrainerState = LoopStatus['state'];
 
-export interface DrainerStatus {
-  state: DrainerState;
+export interface DrainerStatus extends LoopStatus {
   /** Rows sent since start. */
   sent: number;
-  lastError: string | null;
-  /** Milliseconds until the next try after an error. */
-  retryInMs: number | null;
 }
 
 export interface DrainerOptions extends DrainOptions {
@@ -262,11 +261,6 @@ export interface Drainer {
   status(): DrainerStatus;
 }
 
-/** Delay before retry number `failures` (1, 2, ...): doubling from min, capped at max, with ±20 % jitter. */
-export function backoffMs(failures: number, minMs: number, maxMs: number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
 
 /**
  * PGlite has no autovacuum: without a VACUUM now and then, deleted rows would keep their space and
@@ -277,98 +271,61 @@ const VACUUM_EVERY_MS = 60_000;
 /** Run the drainer in the background until `stop()`; the owner (the config node) starts one per database. */
 export function startDrainer(options: DrainerOptions): Drainer {
   const target = parseInfluxUrl(options.url);
-  const pollMs = options.pollMs ?? 1000;
-  const minBackoff = options.minBackoffMs ?? 500;
-  const maxBackoff = options.maxBackoffMs ?? 60_000;
   const abort = new AbortController();
   const vacuums = backendOf(options.db) === 'pglite';
   let changedSinceVacuum = 0;
   let vacuumedAt = 0;
-  const status: DrainerStatus = { state: 'connecting', sent: 0, lastError: null, retryInMs: null };
   let databaseReady = false;
-  let stopped = false;
-  let wakeUp: (() => void) | null = null;
-  let pass: Promise<DrainResult> | null = null;
+  let sent = 0;
 
-  const set = (patch: Partial<DrainerStatus>) => {
-    const before = JSON.stringify(status);
-    Object.assign(status, patch);
-    if (JSON.stringify(status) !== before) options.onStatus?.({ ...status });
-  };
-
-  const once = (): Promise<DrainResult> => {
-    // One pass at a time: a manual drainOnce during the loop's pass waits for it, then runs its own.
-    const run = async () => {
-      if (!databaseReady) {
-        await createDatabase(target, { timeoutMs: options.timeoutMs, signal: abort.signal });
-        databaseReady = true;
-      }
-      try {
-        const r = await drainOnce(options.db, target, { ...options, signal: abort.signal });
-        changedSinceVacuum += r.sent + r.rejected;
-        return r;
-      } catch (err) {
-        // The database may have been dropped under us: create it again before the next try.
-        if (err instanceof InfluxError && err.status === 404) databaseReady = false;
-        throw err;
-      }
-    };
-    const p = (pass ?? Promise.resolve()).catch(() => undefined).then(run);
-    pass = p;
-    return p;
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
-
-  const loop = (async () => {
-    let failures = 0;
-    while (!stopped) {
-      try {
-        const r = await once();
-        failures = 0;
-        set({ state: 'idle', sent: status.sent + r.sent, lastError: null, retryInMs: null });
-        if (vacuums && changedSinceVacuum > 0 && Date.now() - vacuumedAt >= VACUUM_EVERY_MS) {
-          await options.db.raw('VACUUM outbox');
-          changedSinceVacuum = 0;
-          vacuumedAt = Date.now();
-        }
-        if (!stopped) await sleep(pollMs);
-      } catch (err) {
-        if (stopped) break;
-        failures += 1;
-        const wait = backoffMs(failures, minBackoff, maxBackoff);
-        set({ state: 'error', lastError: (err as Error).message, retryInMs: wait });
-        await sleep(wait);
-      }
+  const drain = async (): Promise<DrainResult> => {
+    if (!databaseReady) {
+      await createDatabase(target, { timeoutMs: options.timeoutMs, signal: abort.signal });
+      databaseReady = true;
     }
-  })();
+    try {
+      const r = await drainOnce(options.db, target, { ...options, signal: abort.signal });
+      changedSinceVacuum += r.sent + r.rejected;
+      sent += r.sent;
+      return r;
+    } catch (err) {
+      // The database may have been dropped under us: create it again before the next try.
+      if (err instanceof InfluxError && err.status === 404) databaseReady = false;
+      throw err;
+    }
+  };
+
+  const loop = startLoop(
+    async () => {
+      const r = await drain();
+      if (vacuums && changedSinceVacuum > 0 && Date.now() - vacuumedAt >= VACUUM_EVERY_MS) {
+        await options.db.raw('VACUUM outbox');
+        changedSinceVacuum = 0;
+        vacuumedAt = Date.now();
+      }
+      return r;
+    },
+    {
+      pollMs: options.pollMs ?? 1000,
+      minBackoffMs: options.minBackoffMs ?? 500,
+      maxBackoffMs: options.maxBackoffMs ?? 60_000,
+      extra: () => ({ sent }),
+      onStatus: options.onStatus,
+    },
+  );
 
   return {
     async stop() {
-      stopped = true;
+      // An in-flight POST is aborted: its rows stay unsent.
       abort.abort();
-      wakeUp?.();
-      await loop;
-      await pass?.catch(() => undefined);
-      set({ state: 'stopped', retryInMs: null });
+      await loop.stop();
     },
     drainOnce: async () => {
-      const r = await once();
-      set({ sent: status.sent + r.sent });
+      const r = await loop.runOnce();
+      loop.report();
       return r;
     },
-    wake() {
-      wakeUp?.();
-    },
-    status: () => ({ ...status }),
+    wake: loop.wake,
+    status: loop.status,
   };
 }

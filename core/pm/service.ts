@@ -23,6 +23,7 @@ import {
 } from './schema';
 import { pmStatus, stateUrgencySql, urgency, urgencySql } from './state';
 import { fetchPage } from '../db/page';
+import { pmTransitionEvents } from '../notifications/triggers';
 
 type Queryable = Knex | Knex.Transaction;
 
@@ -287,6 +288,7 @@ async function announce(trx: Knex.Transaction, actor: Actor, planIds: number[], 
       after: { notifiedState: t.to, status: t.plan.status },
     });
   }
+  await pmTransitionEvents(trx, actor, transitions, now);
   return transitions;
 }
 

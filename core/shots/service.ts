@@ -13,6 +13,7 @@ import { countReading, counterMax, DEFAULT_COUNTER_CONFIG, type CounterConfig, t
 import { shotReadingsInput, type ShotReading } from './schema';
 import { attribute, type Attributed, type MouldMismatch } from './attribution';
 import { addShots } from './lifetime';
+import { shotEvents } from '../notifications/triggers';
 
 /** What became of one reading; `duplicate` = stored before (same source and time), nothing done again. */
 export interface ReadingResult {
@@ -295,6 +296,8 @@ async function announce(
       ...(mismatches.length ? { mouldMismatches: mismatches } : {}),
     },
   });
+  // Notifications the counting raises: held readings to review, tools near their end of life.
+  await shotEvents(trx, actor, perTool, results.filter((r) => r.outcome === 'held'));
   return pmTransitionsInTransaction(trx, actor, { toolIds: [...perTool.keys()] });
 }
 

@@ -45,6 +45,10 @@ import { exportInput } from '../../core/reports/csv';
 import { labelSheetInput } from '../../core/reports/labels';
 import { exportRoute, labelsRoute, toolHistoryRoute } from './reports';
 import type { AccessPolicy } from '../../core/accounts/policy';
+import * as inbox from '../../core/notifications/inbox';
+import * as notificationSettings from '../../core/notifications/settings';
+import * as notificationSystem from '../../core/notifications/system';
+import * as notificationSchema from '../../core/notifications/schema';
 import type { Caller } from '../auth';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -213,6 +217,15 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/reports/tool-history.pdf', operationId: 'toolHistoryPdf', tag: 'Reports', summary: "A tool's history as PDF: identity, lifetime, cavities, PMs, inspections, failures, actions, mounts", permission: 'report.tool', input: toolSchema.getToolInput, produces: 'application/pdf', run: streamed(toolHistoryRoute) }),
   r({ method: 'POST', path: '/reports/labels.pdf', operationId: 'labelSheetPdf', tag: 'Reports', summary: 'QR labels of the chosen tools on a label sheet (baseUrl defaults to TOOLROOM_PUBLIC_URL, else this server)', permission: 'report.tool', input: labelSheetInput.extend({ baseUrl: labelSheetInput.shape.baseUrl.optional() }), produces: 'application/pdf', run: streamed(labelsRoute) }),
   r({ method: 'GET', path: '/exports/{kind}.csv', operationId: 'exportCsv', tag: 'Reports', summary: 'Tools, inspections, failures or actions as CSV (streamed), optionally over a time range', permission: 'report.export', input: exportInput, produces: 'text/csv', run: streamed(exportRoute) }),
+
+  // Notifications (issue 13): the caller's own inbox; their settings (admins anyone's, with userId)
+  r({ method: 'GET', path: '/notifications', operationId: 'listNotifications', tag: 'Notifications', summary: "The caller's inbox, newest first (only ever their own)", permission: 'notification.read', input: notificationSchema.listInboxInput, run: call(inbox.listInbox) }),
+  r({ method: 'GET', path: '/notifications/unread-count', operationId: 'unreadNotificationCount', tag: 'Notifications', summary: "How many of the caller's notifications are unread", permission: 'notification.read', run: call(inbox.unreadCount) }),
+  r({ method: 'POST', path: '/notifications/{id}/acknowledge', operationId: 'acknowledgeNotification', tag: 'Notifications', summary: 'Mark a notification read; a critical event acknowledged stops its escalation', permission: 'notification.read', input: notificationSchema.acknowledgeInput, run: call(inbox.acknowledge) }),
+  r({ method: 'GET', path: '/notification-settings', operationId: 'getNotificationSettings', tag: 'Notifications', summary: "Delivery settings and subscriptions: one's own, or a user's (admins, userId)", permission: 'notification.settings', input: notificationSchema.getSettingsInput, run: call(notificationSettings.getNotificationSettings) }),
+  r({ method: 'PATCH', path: '/notification-settings', operationId: 'updateNotificationSettings', tag: 'Notifications', summary: 'Change e-mail address, quiet hours, time zone, digest', permission: 'notification.settings', input: notificationSchema.updateSettingsInput, run: call(notificationSettings.updateNotificationSettings) }),
+  r({ method: 'PUT', path: '/notification-settings/subscriptions', operationId: 'setNotificationSubscriptions', tag: 'Notifications', summary: 'Turn events on or off per channel (enabled null = the role default)', permission: 'notification.settings', input: notificationSchema.setSubscriptionsInput, run: call(notificationSettings.setSubscriptions) }),
+  r({ method: 'POST', path: '/notifications/backup-failed', operationId: 'raiseBackupFailed', tag: 'Notifications', summary: 'Report a failed backup: admins are notified, once per archive', permission: 'notification.raise', input: notificationSchema.raiseBackupFailedInput, status: 201, run: call(notificationSystem.raiseBackupFailed) }),
 
   // Audit trail (admins)
   r({ method: 'GET', path: '/audit', operationId: 'listAuditEvents', tag: 'Audit', summary: 'Browse the audit trail, newest first (by entity, record, person, time span)', permission: 'audit.read', input: listAuditInput, output: pageOf(auditEventRecord), run: call(listAuditEvents) }),

@@ -19,10 +19,10 @@ const engineerOnly: Operation[] = [
   // Engineers and admins withdraw a photo, with a reason (issue 10).
   'photo.withdraw',
 ];
-const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create', 'retention.manage'];
+const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create', 'retention.manage', 'notification.raise'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
-// Every user manages their own API tokens and login sessions (issue 5); admins everyone's.
-const ownForUsers: Operation[] = ['token.manage', 'session.manage'];
+// Every user manages their own API tokens and login sessions (issue 5), notification settings and inbox (issue 13); admins everyone's.
+const ownForUsers: Operation[] = ['token.manage', 'session.manage', 'notification.read', 'notification.settings'];
 
 const actor = (role: Actor['role'], id = '7'): Actor => ({ id, name: role, role });
 

@@ -28,6 +28,9 @@ import * as kpi from '../../core/kpi/service';
 import { exportCsv } from '../../core/reports/csv';
 import { labelSheetPdf } from '../../core/reports/labels';
 import { toolHistoryPdf } from '../../core/reports/toolHistory';
+import * as inbox from '../../core/notifications/inbox';
+import * as notificationSettings from '../../core/notifications/settings';
+import * as notificationSystem from '../../core/notifications/system';
 import { backends, resetData, tableCounts } from '../support/db';
 import { admin, engineer, technician, system } from '../support/actors';
 
@@ -87,6 +90,9 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'report.export': [exportCsv],
   'report.tool': [toolHistoryPdf, labelSheetPdf],
   'kpi.read': [kpi.reliability, kpi.failurePareto, kpi.pmCompliance, kpi.pmForecast, kpi.maintenance, kpi.utilisation, kpi.endOfLife],
+  'notification.read': [inbox.listInbox, inbox.unreadCount, inbox.acknowledge],
+  'notification.settings': [notificationSettings.getNotificationSettings, notificationSettings.updateNotificationSettings, notificationSettings.setSubscriptions],
+  'notification.raise': [notificationSystem.raiseBackupFailed],
 };
 
 // Operations whose entry points belong to later work.

@@ -24,6 +24,9 @@ import * as shotReview from '../../core/shots/review';
 import * as accounts from '../../core/accounts/service';
 import * as sessions from '../../core/accounts/sessions';
 import * as apiTokens from '../../core/accounts/tokens';
+import * as inbox from '../../core/notifications/inbox';
+import * as notificationSettings from '../../core/notifications/settings';
+import * as notificationSystem from '../../core/notifications/system';
 import { backends } from '../support/db';
 import { Client, startApi, type TestServer } from '../support/api-server';
 
@@ -92,7 +95,7 @@ describe('REST API documentation', function () {
     // and login plumbing the router and http/auth.ts use directly.
     const notOperations = /InTransaction$|^insert|^lock|^addDays$|^ensureAdmin$|^authenticate|^actorOf$|^ownUserId$|^authorizeSome$|^targetUserId$/;
     const missing: string[] = [];
-    const services = { tools, users, presses, mounts, pm, inspections, templates, failures, catalog, actions, shots, shotReview, accounts, sessions, apiTokens };
+    const services = { tools, users, presses, mounts, pm, inspections, templates, failures, catalog, actions, shots, shotReview, accounts, sessions, apiTokens, inbox, notificationSettings, notificationSystem };
     for (const [ns, mod] of Object.entries(services)) {
       const named = (name: string) => new RegExp(`\\b${name}\\b`).test(source);
       for (const [name, value] of Object.entries(mod)) {

@@ -10,6 +10,7 @@ import type { Db } from '../../core/db/connect';
 import type { UserRole } from '../../core/auth/actor';
 import { API_BASE, createApi, type ApiOptions } from '../../http/rest/router';
 import { CSRF_HEADER } from '../../http/auth';
+import { resetData, type Backend } from './db';
 
 export const PASSWORD = 'Mould-shop 2030 blue';
 const root = { id: 'system', name: 'test-setup', role: 'system' as const, via: 'test' };
@@ -37,6 +38,22 @@ export async function startApi(db: Db, options: Partial<ApiOptions> = {}): Promi
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Inside a describe: an API server over a backend's database, emptied first, started before the
+ * suite's tests and closed after them. Read `db()` and `url()` in the tests.
+ */
+export function serveApi(backend: Backend, options: Partial<ApiOptions> = { policy: { maxFailuresPerAddress: 10_000 } }): { db(): Db; url(): string } {
+  let db: Db;
+  let api: TestServer | undefined;
+  before(async () => {
+    db = await backend.db();
+    await resetData(db);
+    api = await startApi(db, options);
+  });
+  after(async () => api?.close());
+  return { db: () => db, url: () => api!.url };
 }
 
 export interface Answer {
