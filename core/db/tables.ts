@@ -121,6 +121,8 @@ export interface PmEventTable {
   lifetime_shots: BigCount;
   inspection_id: number | null;
   notes: string | null;
+  /** How far through its interval the PM was when done (a trigger fills it in; PM compliance reads it). */
+  percent_at_pm: BigCount | null;
   created_at: At;
 }
 
