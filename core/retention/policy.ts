@@ -5,7 +5,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction, iso } from '../db/transaction';
 import { conflict, notFound } from '../errors';
-import { parse } from '../validate';
+import { id, parse } from '../validate';
 
 /**
  * How long each kind of record is kept before the purge (core/retention/purge.ts) deletes it. The
@@ -40,8 +40,8 @@ export const setRetentionInput = z
   })
   .strict();
 
-export const legalHoldInput = z.object({ toolId: z.number().int().positive(), reason: z.string().trim().min(3).max(1000) }).strict();
-export const releaseHoldInput = z.object({ toolId: z.number().int().positive() }).strict();
+export const legalHoldInput = z.object({ toolId: id, reason: z.string().trim().min(3).max(1000) }).strict();
+export const releaseHoldInput = z.object({ toolId: id }).strict();
 
 interface PolicyRow {
   record_type: RecordType;
