@@ -22,12 +22,11 @@ import path from 'node:path';
 import { systemActor } from '../core/auth/actor';
 import { migrateLatest, openDatabase, optionsFromEnv } from '../core/db/connect';
 import { isToolroomError } from '../core/errors';
-import { newKeyPair, readIdentities, readRecipients } from '../core/backup/age';
-import { DEFAULT_KEEP, type KeepPolicy } from '../core/backup/retention';
+import { newKeyPair, readIdentities } from '../core/backup/age';
 import { createBackup } from '../core/backup/service';
+import { backupSettingsFromEnv } from '../core/backup/settings';
 import { restoreBackup, verifyArchive } from '../core/backup/restore';
 import { pgliteInUse } from '../core/backup/database';
-import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../core/keys';
 import { purgeExpired } from '../core/retention/purge';
 import { retentionPeriods } from '../core/retention/policy';
 import { applyInfluxRetention } from '../core/retention/influx';
@@ -81,25 +80,6 @@ export function parseArgs(argv: string[]): Parsed {
   return out;
 }
 
-/** The retention policy from TOOLROOM_BACKUP_KEEP_*. */
-export function keepFromEnv(env: NodeJS.ProcessEnv): KeepPolicy {
-  const one = (kind: keyof KeepPolicy) => {
-    const name = `TOOLROOM_BACKUP_KEEP_${kind.toUpperCase()}`;
-    const raw = env[name];
-    if (raw === undefined || raw === '') return DEFAULT_KEEP[kind];
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > 1000) throw new UsageError(`${name} must be a whole number from 0 to 1000, not ${raw}`);
-    return n;
-  };
-  return { daily: one('daily'), weekly: one('weekly'), monthly: one('monthly') };
-}
-
-function need(env: NodeJS.ProcessEnv, name: string, what: string): string {
-  const v = env[name];
-  if (!v) throw new UsageError(`${name} is not set: ${what}`);
-  return v;
-}
-
 function identitiesFrom(p: Parsed, env: NodeJS.ProcessEnv): string[] {
   const files = p.identities.length ? p.identities : env.TOOLROOM_BACKUP_IDENTITY_FILE ? [env.TOOLROOM_BACKUP_IDENTITY_FILE] : [];
   if (!files.length) throw new UsageError(`toolroom ${p.command}: give the backup identity with --identity FILE (or TOOLROOM_BACKUP_IDENTITY_FILE)`);
@@ -111,28 +91,19 @@ function identitiesFrom(p: Parsed, env: NodeJS.ProcessEnv): string[] {
 }
 
 async function backup(p: Parsed, env: NodeJS.ProcessEnv): Promise<string> {
-  const dataDir = path.resolve(env.TOOLROOM_DATA_DIR || './data');
-  const dir = p.dir ?? need(env, 'TOOLROOM_BACKUP_DIR', 'where should archives go?');
-  const recipientFile = need(env, 'TOOLROOM_BACKUP_RECIPIENT_FILE', 'the public key (age1…) backups are encrypted to (toolroom keygen makes one)');
-  let recipients: string[];
-  let keysRecipients: string[] | undefined;
+  let input;
   try {
-    recipients = readRecipients(recipientFile, 'TOOLROOM_BACKUP_RECIPIENT_FILE');
-    if (env.TOOLROOM_BACKUP_KEYS_RECIPIENT_FILE) keysRecipients = readRecipients(env.TOOLROOM_BACKUP_KEYS_RECIPIENT_FILE, 'TOOLROOM_BACKUP_KEYS_RECIPIENT_FILE');
+    input = backupSettingsFromEnv(env, p.dir);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const keep = keepFromEnv(env);
-  // The credential key may live outside the data dir (a Docker secret): it is archived all the same.
-  const secret = credentialSecretFile(env, dataDir);
-  const extraKeyFiles = fs.existsSync(secret) ? [{ name: `keys/${DEFAULT_SECRET_NAME}`, file: secret }] : [];
   const options = optionsFromEnv(env);
   if (!options.url && !fs.existsSync(options.dataDir!)) throw new UsageError(`no database at ${options.dataDir} (set DATABASE_URL or TOOLROOM_DATA_DIR)`);
   embeddedFree(options, 'backup');
   const db = openDatabase({ ...options, poolMax: 2 });
   try {
     await migrateLatest(db);
-    const r = await createBackup(db, systemActor('toolroom backup'), { dir: path.resolve(dir), dataDir, recipients, keysRecipients, keep, extraKeyFiles });
+    const r = await createBackup(db, systemActor('toolroom backup'), input);
     const pruned = r.pruned.length ? `; deleted by retention: ${r.pruned.join(', ')}` : '';
     return `backup written: ${r.path} (${r.bytes} bytes, ${r.files} files besides the database)${pruned}`;
   } finally {

@@ -41,13 +41,12 @@ export const backupInput = z
   .strict();
 export type BackupInput = z.input<typeof backupInput>;
 
-export interface BackupResult {
-  archive: string;
-  path: string;
-  bytes: number;
-  files: number;
-  pruned: string[];
-}
+/** A backup written: the archive's name and path, its size, how many files it holds, the older archives pruned. */
+export const backupResultRecord = z
+  .object({ archive: z.string(), path: z.string(), bytes: z.number().int(), files: z.number().int(), pruned: z.array(z.string()) })
+  .strict()
+  .meta({ id: 'BackupResult' });
+export type BackupResult = z.infer<typeof backupResultRecord>;
 
 /** An entry whose content is hashed as it streams, for the manifest. */
 function hashed(name: string, size: number, content: () => AsyncIterable<Uint8Array>, into: Manifest['entries']): TarEntry {

@@ -5,7 +5,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction, iso } from '../db/transaction';
 import { conflict, notFound } from '../errors';
-import { parse } from '../validate';
+import { id, parse } from '../validate';
 
 /**
  * How long each kind of record is kept before the purge (core/retention/purge.ts) deletes it. The
@@ -24,24 +24,34 @@ export const RECORD_TYPES = {
 export type RecordType = keyof typeof RECORD_TYPES;
 export const RECORD_TYPE_NAMES = Object.keys(RECORD_TYPES) as RecordType[];
 
-export interface RetentionPolicy {
-  recordType: RecordType;
-  keepDays: number;
-  /** false while the default applies. */
-  changed: boolean;
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
+const recordType = z.enum(RECORD_TYPE_NAMES as [RecordType, ...RecordType[]]);
+
+export const retentionPolicyRecord = z
+  .object({
+    recordType,
+    keepDays: z.number().int(),
+    /** false while the default applies. */
+    changed: z.boolean(),
+    updatedAt: z.string().nullable(),
+    updatedBy: z.string().nullable(),
+  })
+  .strict()
+  .meta({ id: 'RetentionPolicy' });
+export type RetentionPolicy = z.infer<typeof retentionPolicyRecord>;
+
+/** A tool's legal hold as placed, and as released. */
+export const legalHoldRecord = z.object({ toolId: z.number().int(), reason: z.string() }).strict().meta({ id: 'LegalHold' });
+export const releasedHoldRecord = z.object({ toolId: z.number().int() }).strict();
 
 export const setRetentionInput = z
   .object({
-    recordType: z.enum(RECORD_TYPE_NAMES as [RecordType, ...RecordType[]]),
+    recordType,
     keepDays: z.number().int().min(1).max(36500),
   })
   .strict();
 
-export const legalHoldInput = z.object({ toolId: z.number().int().positive(), reason: z.string().trim().min(3).max(1000) }).strict();
-export const releaseHoldInput = z.object({ toolId: z.number().int().positive() }).strict();
+export const legalHoldInput = z.object({ toolId: id, reason: z.string().trim().min(3).max(1000) }).strict();
+export const releaseHoldInput = z.object({ toolId: id }).strict();
 
 interface PolicyRow {
   record_type: RecordType;

@@ -5,7 +5,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { parse } from '../validate';
-import { retentionPeriods, type RecordType } from './policy';
+import { RECORD_TYPE_NAMES, retentionPeriods, type RecordType } from './policy';
 
 /**
  * The daily purge: deletes what has outlived its retention period, in one transaction with one audit
@@ -13,10 +13,12 @@ import { retentionPeriods, type RecordType } from './policy';
  * Never purged: shot readings held for review (an engineer has not decided yet), readings of a tool
  * under a legal hold, open sessions. The audit trail itself is not purged (its hash chain stays whole).
  */
-export interface PurgeResult {
-  removed: Record<RecordType, number>;
-  before: Record<RecordType, string>;
-}
+/** What a purge deleted per record type, and the cut-off time of each. */
+export const purgeResultRecord = z
+  .object({ removed: z.record(z.enum(RECORD_TYPE_NAMES as [RecordType, ...RecordType[]]), z.number().int()), before: z.record(z.enum(RECORD_TYPE_NAMES as [RecordType, ...RecordType[]]), z.string()) })
+  .strict()
+  .meta({ id: 'PurgeResult' });
+export type PurgeResult = z.infer<typeof purgeResultRecord>;
 
 const DAY = 86_400_000;
 

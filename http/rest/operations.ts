@@ -45,6 +45,10 @@ import { exportInput } from '../../core/reports/csv';
 import { labelSheetInput } from '../../core/reports/labels';
 import { exportRoute, labelsRoute, toolHistoryRoute } from './reports';
 import type { AccessPolicy } from '../../core/accounts/policy';
+import { backupNow } from '../../core/backup/settings';
+import { backupResultRecord } from '../../core/backup/service';
+import * as retention from '../../core/retention/policy';
+import { purgeExpired, purgeResultRecord } from '../../core/retention/purge';
 import * as inbox from '../../core/notifications/inbox';
 import * as notificationSettings from '../../core/notifications/settings';
 import * as notificationSystem from '../../core/notifications/system';
@@ -117,6 +121,9 @@ const byIdWith =
     return fn(ctx.db, ctx.actor, { id, ...fixed });
   };
 const idOnly = z.object({ id: z.unknown() }).strict();
+
+/** A route that takes no input. */
+const nothing = z.object({}).strict();
 
 /** Every core operation over HTTP, in documentation order. Session routes (login/logout/me) live in router.ts. */
 export const CORE_ROUTES: Route[] = [
@@ -243,4 +250,12 @@ export const CORE_ROUTES: Route[] = [
       return verifyAuditChain(ctx.db, ctx.input);
     },
   }),
+
+  // Backups and retention (admins; issue 12)
+  r({ method: 'POST', path: '/backups', operationId: 'backupNow', tag: 'Operations', summary: 'Back up now, as the server is configured (409 when it is not set up for backups)', permission: 'backup.create', input: nothing, output: backupResultRecord, status: 201, run: call(backupNow) }),
+  r({ method: 'GET', path: '/retention', operationId: 'listRetention', tag: 'Operations', summary: 'How long each kind of record is kept', permission: 'retention.manage', input: nothing, output: z.array(retention.retentionPolicyRecord), run: call(retention.listRetention) }),
+  r({ method: 'PUT', path: '/retention/{recordType}', operationId: 'setRetention', tag: 'Operations', summary: 'Change how long a kind of record is kept (days)', permission: 'retention.manage', input: retention.setRetentionInput, output: retention.retentionPolicyRecord, run: call(retention.setRetention) }),
+  r({ method: 'POST', path: '/retention/purge', operationId: 'purgeExpired', tag: 'Operations', summary: 'Delete what has outlived its retention period now (the nightly job does it too)', permission: 'retention.manage', input: nothing, output: purgeResultRecord, run: call(purgeExpired) }),
+  r({ method: 'POST', path: '/tools/{toolId}/legal-hold', operationId: 'placeLegalHold', tag: 'Operations', summary: 'Keep everything of a tool from the purge (a claim, litigation)', permission: 'retention.manage', input: retention.legalHoldInput, output: retention.legalHoldRecord, status: 201, run: call(retention.placeLegalHold) }),
+  r({ method: 'DELETE', path: '/tools/{toolId}/legal-hold', operationId: 'releaseLegalHold', tag: 'Operations', summary: "Release a tool's legal hold", permission: 'retention.manage', input: retention.releaseHoldInput, output: retention.releasedHoldRecord, run: call(retention.releaseLegalHold) }),
 ];

@@ -6,9 +6,11 @@ import path from 'node:path';
 import { openDatabase, migrateLatest, type Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { verifyAuditChain } from '../../core/audit/verify';
-import { keepFromEnv, parseArgs, UsageError } from '../../scripts/toolroom';
+import { parseArgs, UsageError } from '../../scripts/toolroom';
+import { backupSettingsFromEnv } from '../../core/backup/settings';
 import { admin } from '../support/actors';
 import { freshServerDatabase } from '../support/db';
+import { ToolroomError } from '../../core/errors';
 import { root } from '../support/app';
 
 /**
@@ -33,8 +35,16 @@ describe('toolroom command', function () {
     assert.throws(() => parseArgs(['backup', '--force']), (e: Error) => e instanceof UsageError && /unknown option --force/.test(e.message));
     assert.throws(() => parseArgs(['restore']), /needs one file/);
     assert.throws(() => parseArgs(['frobnicate']), /^UsageError: usage: toolroom backup/);
-    assert.deepEqual(keepFromEnv({ TOOLROOM_BACKUP_KEEP_DAILY: '3' }), { daily: 3, weekly: 4, monthly: 12 });
-    assert.throws(() => keepFromEnv({ TOOLROOM_BACKUP_KEEP_WEEKLY: 'lots' }), /TOOLROOM_BACKUP_KEEP_WEEKLY must be a whole number/);
+    const recipient = path.join(os.tmpdir(), `toolroom-cli-recipient-${process.pid}`);
+    fs.writeFileSync(recipient, 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n');
+    try {
+      const env = { TOOLROOM_BACKUP_DIR: '/mnt/backup', TOOLROOM_BACKUP_RECIPIENT_FILE: recipient, TOOLROOM_DATA_DIR: '/srv/data' };
+      assert.deepEqual(backupSettingsFromEnv({ ...env, TOOLROOM_BACKUP_KEEP_DAILY: '3' }).keep, { daily: 3, weekly: 4, monthly: 12 });
+      assert.throws(() => backupSettingsFromEnv({ ...env, TOOLROOM_BACKUP_KEEP_WEEKLY: 'lots' }), /TOOLROOM_BACKUP_KEEP_WEEKLY must be a whole number/);
+      assert.throws(() => backupSettingsFromEnv({ ...env, TOOLROOM_BACKUP_DIR: '' }), (e: Error) => e instanceof ToolroomError && e.code === 'conflict' && /TOOLROOM_BACKUP_DIR is not set/.test(e.message));
+    } finally {
+      fs.rmSync(recipient, { force: true });
+    }
   });
 
   it('refuses to open an embedded database another process has open (PGlite has one user)', async () => {

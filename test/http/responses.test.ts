@@ -15,6 +15,11 @@ type Json = Record<string, unknown>;
 
 /** Every route answering JSON: the routes the walk below must see succeed. */
 const jsonRoutes = apiRoutes().filter((r) => !r.produces && r.status !== 204);
+/**
+ * Routes the walk cannot make succeed here, each tested elsewhere: a backup needs the server's backup
+ * target and key configured (test/http/operations-routes.test.ts, test/core/backup.test.ts).
+ */
+const NOT_WALKED = new Set(['POST /backups']);
 
 for (const backend of backends) {
   describe(`REST API responses match the OpenAPI document (${backend.name})`, function () {
@@ -67,7 +72,7 @@ for (const backend of backends) {
       } finally {
         Client.prototype.call = original;
       }
-      const missing = jsonRoutes.map((r) => `${r.method} ${r.path}`).filter((k) => !checker.seen.has(k));
+      const missing = jsonRoutes.map((r) => `${r.method} ${r.path}`).filter((k) => !checker.seen.has(k) && !NOT_WALKED.has(k));
       assert.deepEqual(missing, [], 'routes the walk did not see succeed');
     });
   });
@@ -191,6 +196,13 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('POST', '/mounts/unmount', { pressCode: 'P-WALK' }));
   ok(await admin.call('GET', `/mounts?toolId=${tool.id}`));
   ok(await admin.call('POST', `/tools/${tool.id}/retire`, { reason: 'end of the programme' }));
+
+  // Retention and a legal hold (admins).
+  ok(await admin.call('GET', '/retention'));
+  ok(await admin.call('PUT', '/retention/sessions', { keepDays: 400 }));
+  ok(await admin.call('POST', `/tools/${tool.id}/legal-hold`, { reason: 'customer claim' }), 201);
+  ok(await admin.call('POST', '/retention/purge', {}));
+  ok(await admin.call('DELETE', `/tools/${tool.id}/legal-hold`));
 
   // Accounts wind down; the audit trail holds it all.
   const tokens = ok(await tech.call('GET', '/tokens'));
