@@ -102,14 +102,14 @@ export async function buildKpiHistory(db: Knex): Promise<KpiHistory> {
   const lifetime = (tool: number, shots: number) => db('tools').where('id', tool).update({ lifetime_shots: shots });
   const aMixed = await createPlan(db, engineer, { toolId: A.id, intervalShots: 100_000, intervalDays: 30, lastPmAt: '2025-12-20T00:00:00Z', lastPmLifetimeShots: 0 });
   await lifetime(A.id, 105_000);
-  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-01-15T00:00:00Z' }); // 105 % of shots: on time
+  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-01-15T00:00:00Z', notes: 'PM done' }); // 105 % of shots: on time
   await lifetime(A.id, 225_000);
-  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-01-28T00:00:00Z' }); // 120 %: late
+  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-01-28T00:00:00Z', notes: 'PM done' }); // 120 %: late
   await lifetime(A.id, 250_000);
-  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-02-25T00:00:00Z' }); // 28 of 30 days: on time
+  await recordPm(db, technician, { planId: aMixed.id, performedAt: '2026-02-25T00:00:00Z', notes: 'PM done' }); // 28 of 30 days: on time
   await lifetime(A.id, 290_000);
   const bDays = await createPlan(db, engineer, { toolId: B.id, intervalDays: 10, lastPmAt: '2026-01-01T00:00:00Z' });
-  await recordPm(db, technician, { planId: bDays.id, performedAt: '2026-01-20T00:00:00Z' }); // 19 of 10 days: late
+  await recordPm(db, technician, { planId: bDays.id, performedAt: '2026-01-20T00:00:00Z', notes: 'PM done' }); // 19 of 10 days: late
   await lifetime(B.id, 70_000);
   const bShots = await createPlan(db, engineer, { toolId: B.id, intervalShots: 100_000, lastPmAt: '2026-02-01T00:00:00Z', lastPmLifetimeShots: 0 });
 
