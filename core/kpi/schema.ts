@@ -39,7 +39,8 @@
  */
 import { z } from 'zod';
 import { assetNumber } from '../codes';
-import { text, timestamp, wholeNumber } from '../validate';
+import { PM_STATES } from '../pm/state';
+import { bigCount, instant, isoDate, recordId, text, timestamp, wholeNumber } from '../validate';
 
 export const KPI_SCOPES = ['tool', 'press', 'customer', 'plant'] as const;
 export type KpiScope = (typeof KPI_SCOPES)[number];
@@ -90,100 +91,123 @@ export function resolveRange(v: { from?: Date; to?: Date }, now = new Date()): {
   return { from: v.from ?? new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS), to };
 }
 
-export interface ReliabilityRow {
-  subject: string;
-  failures: number;
-  operatingShots: number;
-  operatingHours: number;
-  mtbfShots: number | null;
-  mtbfHours: number | null;
-  repairs: number;
-  mttrHours: number | null;
-}
+// Output records: what core/kpi/service.ts hands out (camelCase, times as ISO strings, counts and money
+// as numbers). Subjects are never null: the SQL leaves out what has no subject in the scope.
 
-export interface ParetoRow {
-  key: string;
-  label: string;
-  failures: number;
-  percent: number;
-  cumulativePercent: number;
-}
+/** A whole number that may be negative (shots past a due point or an expected lifetime). */
+const signedCount = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
-export interface PmComplianceRow {
-  month: string;
-  subject: string;
-  pmsDone: number;
-  onTime: number;
-  late: number;
-  compliancePercent: number;
-}
+export const reliabilityRecord = z.object({
+  subject: z.string(),
+  failures: bigCount,
+  operatingShots: bigCount,
+  operatingHours: z.number(),
+  /** None when nothing failed. */
+  mtbfShots: z.number().nullable(),
+  mtbfHours: z.number().nullable(),
+  repairs: bigCount,
+  /** None when no repair is over. */
+  mttrHours: z.number().nullable(),
+}).meta({ id: 'KpiReliability' });
+export type ReliabilityRow = z.infer<typeof reliabilityRecord>;
 
-export interface PmPlanForecast {
-  planId: number;
-  planName: string;
-  toolId: number;
-  assetNumber: string;
-  customer: string | null;
-  pressCode: string | null;
-  intervalShots: number | null;
-  intervalDays: number | null;
-  shotsSince: number;
-  daysSince: number;
-  percent: number;
-  state: 'NOT_DUE' | 'WARNING' | 'DUE' | 'OVERDUE';
+export const paretoRecord = z.object({
+  key: z.string(),
+  label: z.string(),
+  failures: bigCount,
+  percent: z.number(),
+  cumulativePercent: z.number(),
+}).meta({ id: 'KpiFailurePareto' });
+export type ParetoRow = z.infer<typeof paretoRecord>;
+
+export const pmComplianceRecord = z.object({
+  /** The month's first instant (UTC). */
+  month: instant,
+  subject: z.string(),
+  pmsDone: bigCount,
+  onTime: bigCount,
+  late: bigCount,
+  compliancePercent: z.number(),
+}).meta({ id: 'KpiPmCompliance' });
+export type PmComplianceRow = z.infer<typeof pmComplianceRecord>;
+
+export const pmPlanForecastRecord = z.object({
+  planId: recordId,
+  planName: z.string(),
+  toolId: recordId,
+  assetNumber: z.string(),
+  customer: z.string().nullable(),
+  /** The press the tool is mounted on now. */
+  pressCode: z.string().nullable(),
+  intervalShots: bigCount.nullable(),
+  intervalDays: z.number().int().nullable(),
+  shotsSince: bigCount,
+  daysSince: z.number(),
+  percent: z.number(),
+  state: z.enum(PM_STATES),
   /** Shots / days past the due point (negative = still to go). */
-  overdueShots: number | null;
-  overdueDays: number | null;
-  shotsPerDay: number;
-  dueAt: string | null;
-  dueInDays: number | null;
-}
+  overdueShots: signedCount.nullable(),
+  overdueDays: z.number().nullable(),
+  shotsPerDay: z.number(),
+  dueAt: instant.nullable(),
+  dueInDays: z.number().nullable(),
+}).meta({ id: 'PmPlanForecast' });
+export type PmPlanForecast = z.infer<typeof pmPlanForecastRecord>;
 
-export interface MaintenanceRow {
-  month: string;
-  subject: string;
-  scheduledJobs: number;
-  unscheduledJobs: number;
-  scheduledHours: number;
-  unscheduledHours: number;
-  hours: number;
-  cost: number;
-  scheduledPercent: number | null;
-}
+export const maintenanceRecord = z.object({
+  /** The month's first instant (UTC). */
+  month: instant,
+  subject: z.string(),
+  scheduledJobs: bigCount,
+  unscheduledJobs: bigCount,
+  scheduledHours: z.number(),
+  unscheduledHours: z.number(),
+  hours: z.number(),
+  cost: z.number(),
+  /** None when no time was entered. */
+  scheduledPercent: z.number().nullable(),
+}).meta({ id: 'KpiMaintenance' });
+export type MaintenanceRow = z.infer<typeof maintenanceRecord>;
 
-export interface UtilisationRow {
-  subject: string;
-  tools: number | null;
-  idleTools: number | null;
-  shots: number;
-  shotsPerDay: number;
-  mountedDays: number;
-  cycleTimeMs: number | null;
-  capacityShots: number | null;
-  utilisationPercent: number | null;
-}
+export const utilisationRecord = z.object({
+  subject: z.string(),
+  /** Tools in service and those without a shot: none per press, or for a subject only shots name. */
+  tools: bigCount.nullable(),
+  idleTools: bigCount.nullable(),
+  shots: bigCount,
+  shotsPerDay: z.number(),
+  mountedDays: z.number(),
+  cycleTimeMs: z.number().nullable(),
+  capacityShots: z.number().nullable(),
+  utilisationPercent: z.number().nullable(),
+}).meta({ id: 'KpiUtilisation' });
+export type UtilisationRow = z.infer<typeof utilisationRecord>;
 
-export interface EndOfLifeRow {
-  toolId: number;
-  assetNumber: string;
-  toolName: string;
-  customer: string | null;
-  lifetimeShots: number;
-  expectedLifetimeShots: number;
-  percentUsed: number;
-  remainingShots: number;
-  shotsPerDay: number;
-  endAt: string | null;
-}
+export const endOfLifeRecord = z.object({
+  toolId: recordId,
+  assetNumber: z.string(),
+  toolName: z.string(),
+  customer: z.string().nullable(),
+  lifetimeShots: bigCount,
+  expectedLifetimeShots: bigCount,
+  percentUsed: z.number(),
+  /** Negative once past the expected lifetime. */
+  remainingShots: signedCount,
+  shotsPerDay: z.number(),
+  /** None without shots in the last 30 days. */
+  endAt: instant.nullable(),
+}).meta({ id: 'KpiEndOfLife' });
+export type EndOfLifeRow = z.infer<typeof endOfLifeRecord>;
 
 /** The tool page's trend: shots per day (UTC days) over the last `days`, and its plans' forecast. */
 export const toolTrendInput = z
   .object({ assetNumber, days: wholeNumber().pipe(z.number().min(1).max(366)).default(30) })
   .strict();
 
-export interface ToolTrend {
-  assetNumber: string;
+export const toolTrendRecord = z.object({
+  assetNumber: z.string(),
   /** One entry a day, oldest first, today last (days without shots are 0). */
-  shotsPerDay: { day: string; shots: number }[];
-  plans: PmPlanForecast[];
-}
+  shotsPerDay: z.array(z.object({ day: isoDate, shots: bigCount })),
+  plans: z.array(pmPlanForecastRecord),
+}).meta({ id: 'ToolTrend' });
+export type ToolTrend = z.infer<typeof toolTrendRecord>;

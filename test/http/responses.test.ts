@@ -111,7 +111,7 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('GET', '/presses/by-code/P-WALK'));
   ok(await admin.call('PATCH', `/presses/${press.id}`, { location: 'Hall 2' }));
   const tool = ok(await admin.call('POST', '/tools', { assetNumber: 'WALK-1', name: 'Cap', cavityCount: 4, blockedCavities: [{ number: 4, reason: 'cracked insert' }] }), 201);
-  ok(await admin.call('PATCH', `/tools/${tool.id}`, { customer: 'ACME' }));
+  ok(await admin.call('PATCH', `/tools/${tool.id}`, { customer: 'ACME', expectedLifetimeShots: 1_000_000 }));
   ok(await admin.call('POST', '/mounts', { toolId: tool.id, pressId: press.id, at: new Date(Date.now() - 120_000).toISOString() }), 201);
   ok(await admin.call('GET', '/tools?q=walk'));
   ok(await admin.call('GET', `/tools/${tool.id}`));
@@ -191,6 +191,22 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await tech.call('GET', `/photos/${photo.id}`));
   const annotated = ok(await tech.call('POST', `/photos/${photo.id}/annotate`, { version: photo.version, annotations: [{ kind: 'circle', centre: { x: 0.5, y: 0.5 }, radius: 0.1, colour: '#ff0000' }] }));
   ok(await admin.call('POST', `/photos/${photo.id}/withdraw`, { version: annotated.version, reason: 'blurred' }));
+
+  // KPIs over what the walk has done so far: rows in every answer (null-able columns included).
+  const nonEmpty = (a: Answer) => {
+    const rows = ok(a);
+    assert.ok(rows.length > 0, a.text);
+    return rows;
+  };
+  nonEmpty(await admin.call('GET', '/kpi/reliability?by=tool'));
+  nonEmpty(await admin.call('GET', '/kpi/failure-pareto?dimension=component'));
+  nonEmpty(await admin.call('GET', '/kpi/pm-compliance?by=customer'));
+  nonEmpty(await admin.call('GET', '/kpi/pm-forecast'));
+  nonEmpty(await admin.call('GET', '/kpi/maintenance?by=press'));
+  nonEmpty(await admin.call('GET', '/kpi/utilisation'));
+  nonEmpty(await admin.call('GET', '/kpi/end-of-life'));
+  const trend = ok(await tech.call('GET', '/tools/by-asset/WALK-1/trend?days=7'));
+  assert.equal(trend.shotsPerDay.length, 7, trend);
 
   // Unmount, history, retire.
   ok(await admin.call('POST', '/mounts/unmount', { pressCode: 'P-WALK' }));
