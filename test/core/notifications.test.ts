@@ -160,6 +160,23 @@ for (const backend of backends) {
       assert.deepEqual(emailTiming(day, { ...prefs, digest: true }, false), { dueAt: new Date('2026-12-05T06:00:00Z'), digest: true });
     });
 
+    it('an e-mail raised in quiet hours is due when they end; a critical one at once; the inbox has both now', async () => {
+      await updateNotificationSettings(db, erik.actor, { quietFrom: '22:00', quietUntil: '06:00', timeZone: 'UTC' });
+      const night = new Date('2026-12-04T23:00:00Z');
+      await inTransaction(db, (trx) => raiseEvent(trx, system, { type: 'shots.held', key: 'held:q', title: 'held', entity: 'shot_reading', entityId: 1, link: '/dashboard/home' }, night));
+      await inTransaction(db, (trx) => raiseEvent(trx, system, { type: 'failure.critical', key: 'down:q', title: 'down', entity: 'failure_report', entityId: 1, link: '/dashboard/triage?id=1' }, night));
+      const rows = await db('notifications as n').join('notification_events as e', 'e.id', 'n.event_id').where('n.user_id', erik.id).orderBy(['e.type', 'n.channel']).select('e.type', 'n.channel', 'n.due_at', 'n.status');
+      assert.deepEqual(
+        rows.map((r) => [r.type, r.channel, new Date(r.due_at).toISOString(), r.status]),
+        [
+          ['failure.critical', 'email', night.toISOString(), 'pending'],
+          ['failure.critical', 'inbox', night.toISOString(), 'sent'],
+          ['shots.held', 'email', '2026-12-05T06:00:00.000Z', 'pending'],
+          ['shots.held', 'inbox', night.toISOString(), 'sent'],
+        ],
+      );
+    });
+
     it('digest e-mails go as one message per person at the digest time', async () => {
       await updateNotificationSettings(db, erik.actor, { digest: true, digestAt: '07:00', timeZone: 'UTC' });
       await setSubscriptions(db, erik.actor, { subscriptions: [{ eventType: 'shots.held', channel: 'email', enabled: true }] });
