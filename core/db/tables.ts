@@ -13,6 +13,7 @@ import type { LoginMethod } from '../accounts/schema';
 import type { ActionKind, ActionStatus } from '../actions/schema';
 import type { Component, FailureStatus, Severity } from '../failures/schema';
 import type { InspectionKind, ItemResult, SparePart, TemplateItem } from '../inspections/schema';
+import type { Channel, PersonalChannel, Severity as EventSeverity } from '../notifications/events';
 import type { PmState } from '../pm/state';
 import type { Outcome } from '../shots/counter';
 import type { ToolStatus } from '../tools/schema';
@@ -288,6 +289,64 @@ export interface AuditEventTable {
   hash: string | null;
 }
 
+// Notifications (migration 014): events, each fanned out to one notification per person and channel.
+export interface NotificationEventTable {
+  id: BigCount;
+  type: string;
+  /** Unique: one event however many runtimes or sweeps raise it. */
+  key: string;
+  severity: EventSeverity;
+  title: string;
+  entity: string;
+  entity_id: string;
+  link: string;
+  tool_id: number | null;
+  user_id: number | null;
+  data: Record<string, unknown> | null;
+  raised_by: string;
+  created_at: At;
+  acknowledged_at: At | null;
+  acknowledged_by: number | null;
+  escalation_level: number;
+}
+
+export interface NotificationSettingsTable {
+  user_id: number;
+  email: string | null;
+  quiet_from: string | null;
+  quiet_until: string | null;
+  time_zone: string;
+  digest: boolean;
+  digest_at: string;
+  version: number;
+  updated_at: At;
+}
+
+export interface NotificationSubscriptionTable {
+  user_id: number;
+  event_type: string;
+  channel: PersonalChannel;
+  enabled: boolean;
+}
+
+export interface NotificationTable {
+  id: BigCount;
+  event_id: BigCount;
+  /** Null for the site's channels (MQTT, flows): one per event. */
+  user_id: number | null;
+  channel: Channel;
+  level: number;
+  digest: boolean;
+  status: 'pending' | 'sent' | 'failed';
+  due_at: At;
+  attempts: number;
+  last_error: string | null;
+  claimed_until: At | null;
+  sent_at: At | null;
+  read_at: At | null;
+  created_at: At;
+}
+
 /** Table name → row, shaped as knex's `Tables` augmentation wants it. */
 export interface DomainTables {
   users: UserTable;
@@ -307,4 +366,8 @@ export interface DomainTables {
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
   audit_events: AuditEventTable;
+  notification_events: NotificationEventTable;
+  notification_settings: NotificationSettingsTable;
+  notification_subscriptions: NotificationSubscriptionTable;
+  notifications: NotificationTable;
 }

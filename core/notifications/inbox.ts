@@ -2,12 +2,14 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
-import { iso, inTransaction } from '../db/transaction';
+import { inTransaction } from '../db/transaction';
+import { at, atOrNull, count, recordMapper } from '../db/record';
+import type { NotificationTable } from '../db/tables';
 import { notFound, validationError } from '../errors';
 import { parse, type Page } from '../validate';
 import { fetchPage } from '../db/page';
-import { acknowledgeInput, listInboxInput, type InboxItem } from './schema';
-import { eventFields, type EventColumns } from './event-row';
+import { acknowledgeInput, listInboxInput, type InboxItem, type UnreadCount } from './schema';
+import { eventColumnMap, type EventColumns } from './event-row';
 
 /**
  * A person's inbox: the notifications on the `inbox` channel addressed to them, and only to them;
@@ -21,22 +23,18 @@ function ownerOf(actor: Actor): number {
   return Number(actor.id);
 }
 
-interface InboxRow extends EventColumns {
-  id: number | string;
-  event_id: number | string;
-  level: number;
-  created_at: Date | string;
-  read_at: Date | string | null;
-}
+/** A notification with its event, as COLUMNS selects it. */
+type InboxRow = Pick<NotificationTable, 'id' | 'event_id' | 'level' | 'created_at' | 'read_at'> & EventColumns;
 
-const toItem = (r: InboxRow): InboxItem => ({
-  id: Number(r.id),
-  eventId: Number(r.event_id),
-  ...eventFields(r),
-  level: r.level,
-  createdAt: iso(r.created_at)!,
-  readAt: iso(r.read_at),
+const item = recordMapper<InboxRow, InboxItem>({
+  id: count('id'),
+  eventId: count('event_id'),
+  ...eventColumnMap,
+  level: 'level',
+  createdAt: at('created_at'),
+  readAt: atOrNull('read_at'),
 });
+const toItem = item.toRecord;
 
 const mine = (db: Knex | Knex.Transaction, userId: number) =>
   db('notifications as n').join('notification_events as e', 'e.id', 'n.event_id').where({ 'n.user_id': userId, 'n.channel': 'inbox' });
@@ -55,7 +53,7 @@ export async function listInbox(db: Knex, actor: Actor, input?: unknown): Promis
 }
 
 /** How many of the caller's notifications are unread (every page's header shows it). */
-export async function unreadCount(db: Knex, actor: Actor): Promise<{ unread: number }> {
+export async function unreadCount(db: Knex, actor: Actor): Promise<UnreadCount> {
   const userId = ownerOf(actor);
   const row = (await db('notifications').where({ user_id: userId, channel: 'inbox' }).whereNull('read_at').count('* as n').first()) as { n: string | number };
   return { unread: Number(row.n) };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Actor, UserRole } from '../auth/actor';
 import { EVENT_TYPES, SITE_CHANNELS, type NotificationEventInput, type PersonalChannel } from './events';
+import type { RaisedEvent } from './schema';
 import { emailTiming } from './timing';
 
 /**
@@ -24,12 +25,6 @@ interface Recipient {
   inbox: boolean | null;
   mail: boolean | null;
   works_on: boolean;
-}
-
-export interface RaisedEvent {
-  id: number;
-  type: string;
-  severity: string;
 }
 
 /** Active users who may get an event, with their settings and explicit subscriptions to its type. */

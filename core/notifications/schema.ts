@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { id, pagination } from '../validate';
-import { EVENT_TYPE_NAMES, PERSONAL_CHANNELS } from './events';
-import type { EventFields } from './event-row';
+import { id, instant, pagination, recordId } from '../validate';
+import { EVENT_TYPE_NAMES, PERSONAL_CHANNELS, SEVERITIES } from './events';
+import { eventFieldsRecord } from './event-row';
 
 /** 'HH:MM', 24-hour. */
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (24-hour)');
@@ -54,22 +54,41 @@ export const acknowledgeInput = z.object({ id }).strict();
 
 export const raiseBackupFailedInput = z.object({ archive: z.string().trim().min(1).max(500), error: z.string().trim().min(1).max(2000) }).strict();
 
-export interface NotificationSettings {
-  userId: number;
-  email: string | null;
-  quietFrom: string | null;
-  quietUntil: string | null;
-  timeZone: string;
-  digest: boolean;
-  digestAt: string;
-  /** Per event type and channel: on or off, and whether that is the role's default. */
-  subscriptions: { eventType: string; channel: string; enabled: boolean; byDefault: boolean }[];
-}
+/** One event type on one channel for a person: on or off, and whether that is the role's default. */
+export const subscriptionRecord = z.object({
+  eventType: z.enum(EVENT_TYPE_NAMES),
+  channel: z.enum(PERSONAL_CHANNELS),
+  enabled: z.boolean(),
+  byDefault: z.boolean(),
+}).meta({ id: 'NotificationSubscription' });
 
-export interface InboxItem extends EventFields {
-  id: number;
-  eventId: number;
-  level: number;
-  createdAt: string;
-  readAt: string | null;
-}
+export const notificationSettingsRecord = z.object({
+  userId: recordId,
+  email: z.string().nullable(),
+  quietFrom: clockTime.nullable(),
+  quietUntil: clockTime.nullable(),
+  timeZone: z.string(),
+  digest: z.boolean(),
+  digestAt: clockTime,
+  /** Every event type on every personal channel. */
+  subscriptions: z.array(subscriptionRecord),
+}).meta({ id: 'NotificationSettings' });
+export type NotificationSettings = z.infer<typeof notificationSettingsRecord>;
+
+/** A notification in a person's inbox, with its event. */
+export const inboxItemRecord = eventFieldsRecord.extend({
+  id: recordId,
+  eventId: recordId,
+  /** Escalation level it was sent at (0 first). */
+  level: z.number().int().min(0),
+  createdAt: instant,
+  readAt: instant.nullable(),
+}).meta({ id: 'InboxNotification' });
+export type InboxItem = z.infer<typeof inboxItemRecord>;
+
+export const unreadCountRecord = z.object({ unread: z.number().int().min(0) }).meta({ id: 'UnreadNotificationCount' });
+export type UnreadCount = z.infer<typeof unreadCountRecord>;
+
+/** An event just raised; none (null) when its key was raised before. */
+export const raisedEventRecord = z.object({ id: recordId, type: z.string(), severity: z.enum(SEVERITIES) }).meta({ id: 'RaisedEvent' });
+export type RaisedEvent = z.infer<typeof raisedEventRecord>;

@@ -3,6 +3,7 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
+import type { NotificationSettingsTable, NotificationSubscriptionTable } from '../db/tables';
 import { notFound, validationError } from '../errors';
 import { parse } from '../validate';
 import { EVENT_TYPES, EVENT_TYPE_NAMES, PERSONAL_CHANNELS } from './events';
@@ -15,14 +16,7 @@ import { getSettingsInput, setSubscriptionsInput, updateSettingsInput, type Noti
 
 type Queryable = Knex | Knex.Transaction;
 
-interface SettingsRow {
-  email: string | null;
-  quiet_from: string | null;
-  quiet_until: string | null;
-  time_zone: string;
-  digest: boolean;
-  digest_at: string;
-}
+type SettingsRow = Pick<NotificationSettingsTable, 'email' | 'quiet_from' | 'quiet_until' | 'time_zone' | 'digest' | 'digest_at'>;
 
 /** Whose settings: the caller's own unless an admin (or a flow) names someone. */
 function targetOf(actor: Actor, userId: number | undefined): number {
@@ -36,7 +30,7 @@ async function read(db: Queryable, userId: number): Promise<NotificationSettings
   const user: { role: keyof (typeof EVENT_TYPES)['pm.due']['defaults'] } | undefined = await db('users').where('id', userId).first('role');
   if (!user) throw notFound('user', userId, 'userId');
   const row: SettingsRow | undefined = await db('notification_settings').where('user_id', userId).first();
-  const chosen = (await db('notification_subscriptions').where('user_id', userId).select('event_type', 'channel', 'enabled')) as { event_type: string; channel: string; enabled: boolean }[];
+  const chosen = (await db('notification_subscriptions').where('user_id', userId).select('event_type', 'channel', 'enabled')) as Pick<NotificationSubscriptionTable, 'event_type' | 'channel' | 'enabled'>[];
   const subscriptions = EVENT_TYPE_NAMES.flatMap((eventType) =>
     PERSONAL_CHANNELS.map((channel) => {
       const own = chosen.find((c) => c.event_type === eventType && c.channel === channel);

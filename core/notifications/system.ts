@@ -4,8 +4,8 @@ import { authorize } from '../auth/permissions';
 import { inTransaction } from '../db/transaction';
 import { parse } from '../validate';
 import { links } from './events';
-import { raiseEvent, type RaisedEvent } from './raise';
-import { raiseBackupFailedInput } from './schema';
+import { raiseEvent } from './raise';
+import { raiseBackupFailedInput, type RaisedEvent } from './schema';
 
 /**
  * System events other code raises: the backup job (when it exists) reports a failed backup here, and

@@ -208,6 +208,16 @@ async function walk(db: Db, base: string): Promise<void> {
   const trend = ok(await tech.call('GET', '/tools/by-asset/WALK-1/trend?days=7'));
   assert.equal(trend.shotsPerDay.length, 7, trend);
 
+  // Notifications: the assignment left an item in the technician's inbox; settings, subscriptions, a system event.
+  ok(await tech.call('GET', '/notifications/unread-count'));
+  const inbox = ok(await tech.call('GET', '/notifications?unreadOnly=true'));
+  assert.ok(inbox.items.some((n: Json) => n.type === 'action.assigned'), JSON.stringify(inbox));
+  ok(await tech.call('POST', `/notifications/${inbox.items[0].id}/acknowledge`, {}));
+  ok(await tech.call('GET', '/notification-settings'));
+  ok(await tech.call('PATCH', '/notification-settings', { email: 'walk-tech@example.com', quietFrom: '22:00', quietUntil: '06:00', timeZone: 'Europe/Berlin' }));
+  ok(await admin.call('PUT', '/notification-settings/subscriptions', { userId: user.id, subscriptions: [{ eventType: 'pm.due', channel: 'email', enabled: true }] }));
+  ok(await admin.call('POST', '/notifications/backup-failed', { archive: 'walk-backup.tar', error: 'disk full' }), 201);
+
   // Unmount, history, retire.
   ok(await admin.call('POST', '/mounts/unmount', { pressCode: 'P-WALK' }));
   ok(await admin.call('GET', `/mounts?toolId=${tool.id}`));
