@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { backupFailedInTransaction } from '../notifications/system';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
@@ -131,9 +132,13 @@ export async function createBackup(db: Db, actor: Actor, input: unknown): Promis
   } catch (err) {
     fs.rmSync(partial, { force: true });
     const message = (err as Error).message ?? String(err);
-    // The failure joins the audit trail when the database still answers; the caller reports it either way.
+    // The failure joins the audit trail and reaches the admins (inbox, e-mail, MQTT, toolroom-event nodes)
+    // when the database still answers; the caller reports it either way.
     await db
-      .transaction((trx) => recordAudit(trx, actor, { action: 'backup.fail', entity: 'backup', entityId: name, after: { archive: name, error: message.slice(0, 2000) } }))
+      .transaction(async (trx) => {
+        await recordAudit(trx, actor, { action: 'backup.fail', entity: 'backup', entityId: name, after: { archive: name, error: message.slice(0, 2000) } });
+        await backupFailedInTransaction(trx, actor, { archive: name, error: message.slice(0, 2000) });
+      })
       .catch(() => undefined);
     throw err;
   } finally {

@@ -14,15 +14,18 @@ import { raiseBackupFailedInput, type RaisedEvent } from './schema';
 export async function raiseBackupFailed(db: Knex, actor: Actor, input: unknown): Promise<RaisedEvent | null> {
   authorize(actor, 'notification.raise');
   const v = parse(raiseBackupFailedInput, input);
-  return inTransaction(db, (trx) =>
-    raiseEvent(trx, actor, {
-      type: 'backup.failed',
-      key: `backup.failed:${v.archive}`,
-      title: `Backup ${v.archive} failed: ${v.error.slice(0, 200)}`,
-      entity: 'backup',
-      entityId: v.archive,
-      link: links.home(),
-      data: { archive: v.archive, error: v.error },
-    }),
-  );
+  return inTransaction(db, (trx) => backupFailedInTransaction(trx, actor, v));
+}
+
+/** The event of a failed backup, in the transaction that audits the failure (core/backup raises it itself). */
+export function backupFailedInTransaction(trx: Knex.Transaction, actor: Actor, v: { archive: string; error: string }): Promise<RaisedEvent | null> {
+  return raiseEvent(trx, actor, {
+    type: 'backup.failed',
+    key: `backup.failed:${v.archive}`,
+    title: `Backup ${v.archive} failed: ${v.error.slice(0, 200)}`,
+    entity: 'backup',
+    entityId: v.archive,
+    link: links.home(),
+    data: { archive: v.archive, error: v.error },
+  });
 }

@@ -226,6 +226,9 @@ for (const backend of backends) {
       await assert.rejects(createBackup(db, admin, { ...input, dir: missing }), /does not exist \(is the share mounted\?\)/);
       const event = await db('audit_events').where({ action: 'backup.fail' }).orderBy('id', 'desc').first();
       assert.match(event.after.error, /does not exist/);
+      // The admins hear of it (issue 12 and 13): one backup.failed event, raised with the audit.
+      const raised = await db('notification_events').where({ type: 'backup.failed', entity_id: event.entity_id });
+      assert.equal(raised.length, 1);
       assert.equal(fs.existsSync(missing), false);
     });
   });
