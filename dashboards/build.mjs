@@ -244,6 +244,7 @@ export const PAGES = {
   '40-triage.json': { prefix: 'c2a0e6d1d000', label: 'Failure triage', name: 'Triage', pagePath: '/triage', icon: 'magnify-scan', order: 40, source: 'triage.vue', targets: ['user', 'failure', 'action'] },
   '41-pm-plans.json': { prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
   '42-catalog.json': { prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
+  '43-reliability.json': { prefix: 'c2a0e6d1a200', label: 'Reliability', name: 'Reliability', pagePath: '/reliability', icon: 'chart-bar', order: 43, source: 'reliability.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
 };
 
