@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface Timing {
@@ -71,4 +72,11 @@ export function best(runs: Run[]): Run {
 /** A tool to create, numbered under `prefix`. */
 export function benchToolInput(prefix: string, i: number) {
   return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
+}
+
+/** A process's VmRSS (now) or VmHWM (its peak) from /proc/<pid>/status, in MB. */
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  if (!line) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(/(\d+)\s*kB/.exec(line)![1]) / 1024;
 }
