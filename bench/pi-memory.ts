@@ -133,6 +133,8 @@ async function underLoad(tmp: string): Promise<void> {
     const api = `${dash.base}/toolroom/api/v1/shot-readings`;
     const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
     const errors: string[] = [];
+    const slowPages: string[] = [];
+    const busy = new Set<Page>();
     let sent = 0;
     const post = async (readings: object[]) => {
       const res = await fetch(api, { method: 'POST', headers, body: JSON.stringify(readings) }).catch((err: Error) => ({ ok: false, status: 0, text: async () => err.message }));
@@ -164,16 +166,19 @@ async function underLoad(tmp: string): Promise<void> {
         });
         track(post(readings));
       }
-      // One session moves on each second: all ten have changed page every ten seconds.
+      // One session moves on each second (all ten every ten seconds), unless its last page is still loading.
       const session = sessions[s % sessions.length];
       const target = targets[(s + 1) % targets.length];
-      track(
+      if (!busy.has(session.page)) track(
         (async () => {
+          busy.add(session.page);
           const n0 = Date.now();
           await session.page.goto(`${dash.base}${target.path}`);
           await session.page.waitForSelector(target.selector, { timeout: 30000 });
           navigations.push(Date.now() - n0);
-        })().catch((err: Error) => void errors.push(`navigation ${target.path}: ${err.message.split('\n')[0]}`)),
+        })()
+          .catch((err: Error) => void slowPages.push(`${target.path}: ${err.message.split('\n')[0]}`))
+          .finally(() => busy.delete(session.page)),
       );
       try {
         rss.push(procStatusMb(pid, 'VmRSS'));
@@ -197,8 +202,8 @@ async function underLoad(tmp: string): Promise<void> {
 
     console.log(`\nUnder load for ${elapsed.toFixed(0)} s: ${STEADY_PRESSES} presses at 1 reading/s (one POST each) + a ${BURST_READINGS}-reading backlog every ${BURST_S} s, ${SESSIONS} dashboard sessions (one navigation/s), outbox → InfluxDB`);
     console.log(`  NODE_OPTIONS=--max-old-space-size=${OLD_SPACE_MB} (V8 heap_size_limit ${f0(limitMb)} MB with the young generation); PostgreSQL server; ${load()}`);
-    console.log(`  readings accepted ${sent} (${(sent / elapsed).toFixed(0)}/s), failed requests ${errors.length}; points in InfluxDB ${points}, outbox rows left ${outboxLeft}`);
-    console.log(`  navigations ${navigations.length}, median ${f0(median(navigations))} ms`);
+    console.log(`  readings accepted ${sent} (${(sent / elapsed).toFixed(0)}/s), refused or failed API requests ${errors.length}; points in InfluxDB ${points}, outbox rows left ${outboxLeft}`);
+    console.log(`  page loads ${navigations.length}, median ${f0(median(navigations))} ms; not shown within 30 s: ${slowPages.length}`);
     console.log('  (MB)'.padEnd(30) + 'median'.padStart(9) + 'peak'.padStart(9));
     console.log('  RSS (VmRSS; peak VmHWM)'.padEnd(30) + f0(median(rss)).padStart(9) + f0(peak).padStart(9));
     console.log('  heap used'.padEnd(30) + f0(median(heapUsed)).padStart(9) + f0(Math.max(...heapUsed)).padStart(9));
@@ -206,7 +211,7 @@ async function underLoad(tmp: string): Promise<void> {
     console.log('  external + array buffers'.padEnd(30) + f0(median(external)).padStart(9) + f0(Math.max(...external)).padStart(9));
     const within = up && Math.max(...heapTotal) < OLD_SPACE_MB;
     console.log(`  process ${up ? 'stayed up' : `EXITED (${dash.app.proc.exitCode ?? dash.app.proc.signalCode})`}; heap against the ${OLD_SPACE_MB} MB old space: ${within ? 'ok' : 'OVER'}`);
-    for (const e of errors.slice(0, 5)) console.log(`    ${e}`);
+    for (const e of [...errors, ...slowPages].slice(0, 5)) console.log(`    ${e}`);
     if (!up) console.log(dash.app.output().slice(-2000));
   } finally {
     await browser?.close();
