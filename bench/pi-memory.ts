@@ -15,7 +15,7 @@
  *    --require, logs it every second). Target: the process stays up within the 256 MB old space.
  * 2. The first start on embedded PGlite (no DATABASE_URL, an empty data dir), `--no-seed` and with
  *    the demo seed, as `npm start` runs it: VmHWM once it is up. Target < 600 MB peak RSS; baseline
- *    1.2 GB before issue 16 (with seed, measured by the issue).
+ *    1217 / 1487 MB before the first start stopped running initdb and TurboFan (this bench, load 9).
  * BENCH_PI_PART=load|first-start runs one part only.
  */
 import fs from 'node:fs';
@@ -246,7 +246,7 @@ async function firstStarts(tmp: string): Promise<void> {
     rows.push([seed ? 'with the demo seed' : '--no-seed', await firstStart(tmp, seed), before]);
   }
   console.log(`\nFirst start on embedded PGlite (empty data dir, no DATABASE_URL), as npm start runs it; shared_buffers ${process.env.TOOLROOM_PGLITE_SHARED_BUFFERS ?? '16MB (default)'}`);
-  console.log(`  target peak < ${FIRST_START_TARGET_MB} MB; baseline 1.2 GB (issue 16, with seed)`);
+  console.log(`  target peak < ${FIRST_START_TARGET_MB} MB; baseline (initdb in the process, TurboFan): 1217 MB --no-seed, 1487 MB with the seed (this bench, load 9 on 2 CPUs)`);
   console.log('  start'.padEnd(24) + 'peak (VmHWM)'.padStart(14) + 'RSS when up'.padStart(13) + 'up after'.padStart(10) + '  vs target');
   for (const [label, r, before] of rows) {
     console.log(
