@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase } from '../core/db/connect';
 import { dashboardFlow } from './support/node-red';
+import { procStatusMb } from './lib';
 
 const SETTLE_MS = Number(process.env.BENCH_IDLE_SETTLE_MS ?? 15000);
 const SAMPLES = 5;
@@ -59,12 +60,6 @@ function flows(toolroom: boolean): object[] {
   ];
 }
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
-  if (!line) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(/(\d+)\s*kB/.exec(line)![1]) / 1024;
-}
-
 async function measure(v: Variant, dir: string): Promise<Measurement> {
   const userDir = path.join(dir, 'node-red');
   fs.mkdirSync(userDir, { recursive: true });
@@ -98,11 +93,11 @@ async function measure(v: Variant, dir: string): Promise<Measurement> {
     await sleep(1000);
     const reads: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      reads.push(procStatus(child.pid!, 'VmRSS'));
+      reads.push(procStatusMb(child.pid!, 'VmRSS'));
       await sleep(1000);
     }
     reads.sort((a, b) => a - b);
-    return { rssMb: reads[Math.floor(SAMPLES / 2)], peakMb: procStatus(child.pid!, 'VmHWM'), memory, packages, version: ready.version };
+    return { rssMb: reads[Math.floor(SAMPLES / 2)], peakMb: procStatusMb(child.pid!, 'VmHWM'), memory, packages, version: ready.version };
   } finally {
     if (child.connected) child.send('stop');
     const killer = setTimeout(() => child.kill('SIGKILL'), 15000);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -77,7 +78,7 @@ export function benchToolInput(prefix: string, i: number) {
   return { assetNumber: `${prefix}-${String(i).padStart(6, '0')}`, name: `Bench mould ${i}`, cavityCount: 1 + (i % 8), customer: `Customer ${i % 25}` };
 }
 
-/** The REST API on 127.0.0.1 as scripts/start.ts mounts it (express at API_BASE), for the API benches. */
+/** The REST API on 127.0.0.1 as app/start.ts mounts it (express at API_BASE), for the API benches. */
 export async function startApiServer(db: Db): Promise<{ url: string; close(): Promise<void> }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const express = require('express') as () => http.RequestListener & { use(path: string, handler: unknown): void };
@@ -94,4 +95,11 @@ export async function startApiServer(db: Db): Promise<{ url: string; close(): Pr
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${API_BASE}`,
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
+}
+
+/** A process's VmRSS (now) or VmHWM (its peak) from /proc/<pid>/status, in MB. */
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  if (!line) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(/(\d+)\s*kB/.exec(line)![1]) / 1024;
 }

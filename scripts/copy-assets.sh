@@ -13,3 +13,5 @@ node dist/scripts/build-editor.js
 rm -rf dist/http/assets
 mkdir -p dist/http
 cp -R http/assets dist/http/
+# The empty PGlite cluster a new embedded database starts from (no initdb on a Pi: issue 16).
+node dist/scripts/pglite-cluster.js

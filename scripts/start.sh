@@ -14,4 +14,11 @@ if [ ! -f "$out" ] || [ -n "$(find app core http lib nodes migrations scripts si
   npx tsc -p tsconfig.json >&2 || echo "start: tsc reported type errors (see above); starting with what it emitted" >&2
 fi
 bash scripts/copy-assets.sh
-exec node "$out" "$@"
+# Embedded PGlite (no DATABASE_URL): V8's optimizing compiler (TurboFan) on PGlite's 9 MB of
+# WebAssembly takes some 550 MB for seconds at a time (a first start peaked at 844 MB RSS, 260 MB with
+# the baseline compiler alone; issue 16), so it runs on Liftoff only unless TOOLROOM_PGLITE_OPTIMIZE=1
+# (queries about 4x slower: batched shot counting 2,500 instead of 10,000 readings/s, still far beyond a plant).
+# A V8 flag: it only takes effect on the command line.
+flags=()
+if [ -z "${DATABASE_URL:-}" ] && [ "${TOOLROOM_PGLITE_OPTIMIZE:-0}" != 1 ]; then flags+=(--liftoff-only); fi
+exec node "${flags[@]}" "$out" "$@"

@@ -5,6 +5,7 @@ import ClientPgLite from 'knex-pglite';
 import { PGlite, type Extension } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrationSource } from '../../migrations';
+import { firstStartCluster } from './pglite-cluster';
 
 export type Db = Knex;
 
@@ -73,7 +74,10 @@ export function openDatabase(options: DatabaseOptions): Db {
   // process open). pg_trgm must be loaded here for migration 010's index.
   let pglite: PGlite | undefined;
   const settings = { extensions: { pg_trgm: pgTrgm() }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${pgliteSharedBuffers()}`] };
-  const connection = () => ({ pglite: (pglite ??= new PGlite(dir === ':memory:' ? 'memory://' : dir, settings)) });
+  // A new directory is unpacked from the build's empty cluster rather than initdb'd here (pglite-cluster.ts).
+  const connection = () => ({
+    pglite: (pglite ??= dir === ':memory:' ? new PGlite('memory://', settings) : new PGlite(dir, { ...settings, ...firstStartCluster(dir) })),
+  });
   return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: connection as unknown as Knex.StaticConnectionConfig, migrations: { migrationSource } });
 }
 
