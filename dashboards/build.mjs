@@ -145,50 +145,36 @@ async function vue(file) {
   return `<template>\n${template(file, m[1], mixins)}\n</template>\n\n<script>\n${text}</script>\n\n<style>\n${style(file, m[3])}</style>\n`;
 }
 
-/** One page: its tab, page, group, template and the flow behind it. */
-async function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
-  const id = (n) => `${prefix}${n}`;
-  const tab = id('0001');
-  const template = id('0010');
+/**
+ * The flow behind a template (a page's, or the account widget's): the logged-in switch, the switch on
+ * msg.target, the Toolroom nodes, and the refusal and caught errors back to the template.
+ */
+function behind({ id, tab, template, targets, y = 0 }) {
   const signedIn = id('0011');
   const route = id('0012');
   const refuse = id('0013');
   const caught = id('0030');
   const errorReply = id('0031');
   const nodeIds = targets.map((t, i) => id(`002${i}`));
-  const errorsY = 260 + 60 * Math.max(0, targets.length - 3);
+  const errorsY = y + 260 + 60 * Math.max(0, targets.length - 3);
   return [
-    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/build.mjs from dashboards/pages/${source}.` },
-    {
-      id: id('0002'), type: 'ui-page', name, ui: BASE, path: pagePath, icon, layout: 'grid', theme: THEME, breakpoints: BREAKPOINTS,
-      order, className: '', visible: 'true', disabled: 'false',
-    },
-    {
-      id: id('0003'), type: 'ui-group', name, page: id('0002'), width: '12', height: '1', order: 1, showTitle: false, className: '',
-      visible: 'true', disabled: 'false', groupType: 'default',
-    },
-    {
-      id: template, type: 'ui-template', z: tab, group: id('0003'), page: '', ui: '', name: `${name} page`, order: 1, width: '0', height: '0',
-      head: '', format: await vue(source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
-      x: 160, y: 120, wires: [[signedIn]],
-    },
     {
       id: signedIn, type: 'switch', z: tab, name: 'logged in?', property: `$exists(_client.user) or $env('TOOLROOM_AUTH') = 'off'`,
-      propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: 120, wires: [[route], [refuse]],
+      propertyType: 'jsonata', rules: [{ t: 'true' }, { t: 'else' }], checkall: 'false', repair: false, outputs: 2, x: 360, y: y + 120, wires: [[route], [refuse]],
     },
     {
       id: route, type: 'switch', z: tab, name: 'msg.target', property: 'target', propertyType: 'msg',
       rules: targets.map((t) => ({ t: 'eq', v: t, vt: 'str' })), checkall: 'false', repair: false, outputs: targets.length,
-      x: 550, y: 120, wires: nodeIds.map((n) => [n]),
+      x: 550, y: y + 120, wires: nodeIds.map((n) => [n]),
     },
-    ...targets.map((t, i) => ({ id: nodeIds[i], type: NODE_TYPES[t], z: tab, name: '', config: CONFIG, operation: '', x: 760, y: 80 + 60 * i, wires: [[template]] })),
+    ...targets.map((t, i) => ({ id: nodeIds[i], type: NODE_TYPES[t], z: tab, name: '', config: CONFIG, operation: '', x: 760, y: y + 80 + 60 * i, wires: [[template]] })),
     {
       id: refuse, type: 'change', z: tab, name: 'log in first',
       rules: [
         { t: 'set', p: 'topic', pt: 'msg', to: 'error', tot: 'str' },
         { t: 'set', p: 'payload', pt: 'msg', to: '{"code":"forbidden","message":"Log in first","details":[{"field":"","rule":"unauthenticated","message":"log in first"}]}', tot: 'json' },
       ],
-      x: 560, y: 200, wires: [[template]],
+      x: 560, y: y + 200, wires: [[template]],
     },
     { id: caught, type: 'catch', z: tab, name: 'Toolroom errors', scope: nodeIds, uncaught: false, x: 560, y: errorsY, wires: [[errorReply]] },
     {
@@ -203,7 +189,32 @@ async function page({ prefix, label, name, pagePath, icon, order, source, target
   ];
 }
 
-function base() {
+/** One page: its tab, page, group, template and the flow behind it. */
+async function page({ prefix, label, name, pagePath, icon, order, source, targets }) {
+  const id = (n) => `${prefix}${n}`;
+  const tab = id('0001');
+  const template = id('0010');
+  return [
+    { id: tab, type: 'tab', label: `Dashboard: ${label}`, disabled: false, info: `The ${name} page (${pagePath}). Built by dashboards/build.mjs from dashboards/pages/${source}.` },
+    {
+      id: id('0002'), type: 'ui-page', name, ui: BASE, path: pagePath, icon, layout: 'grid', theme: THEME, breakpoints: BREAKPOINTS,
+      order, className: '', visible: 'true', disabled: 'false',
+    },
+    {
+      id: id('0003'), type: 'ui-group', name, page: id('0002'), width: '12', height: '1', order: 1, showTitle: false, className: '',
+      visible: 'true', disabled: 'false', groupType: 'default',
+    },
+    {
+      id: template, type: 'ui-template', z: tab, group: id('0003'), page: '', ui: '', name: `${name} page`, order: 1, width: '0', height: '0',
+      head: '', format: await vue(source), storeOutMessages: false, passthru: false, resendOnRefresh: false, templateScope: 'local', className: '',
+      x: 160, y: 120, wires: [[id('0011')]],
+    },
+    ...behind({ id, tab, template, targets }),
+  ];
+}
+
+async function base() {
+  const account = 'a7c3f0d1e2b4b020';
   return [
     {
       id: BASE, type: 'ui-base', name: 'Toolroom', path: '/dashboard', appIcon: '', includeClientData: true,
@@ -225,10 +236,12 @@ function base() {
       x: 180, y: 80, wires: [[]],
     },
     {
-      id: 'a7c3f0d1e2b4b020', type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom account (log out, session ended)', order: 0,
-      width: 0, height: 0, head: '', format: read('site', 'account.vue'), storeOutMessages: false, passthru: false, resendOnRefresh: false,
-      templateScope: 'widget:ui', className: '', x: 200, y: 140, wires: [[]],
+      id: account, type: 'ui-template', z: 'a7c3f0d1e2b4b001', group: '', page: '', ui: BASE, name: 'Toolroom account (inbox count, log out, session ended)', order: 0,
+      width: 0, height: 0, head: '', format: await vue('../site/account.vue'), storeOutMessages: false, passthru: false, resendOnRefresh: false,
+      templateScope: 'widget:ui', className: '', x: 200, y: 240, wires: [['a7c3f0d1e2b50011']],
     },
+    // The header's unread count asks toolroom-user like a page does (ids apart from flows/, which uses a7c3f0d1e2b4…).
+    ...behind({ id: (n) => `a7c3f0d1e2b5${n}`, tab: 'a7c3f0d1e2b4b001', template: account, targets: ['user'], y: 120 }),
   ];
 }
 
@@ -245,16 +258,22 @@ export const PAGES = {
   '41-pm-plans.json': { prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
   '42-catalog.json': { prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
   '43-reliability.json': { prefix: 'c2a0e6d1a200', label: 'Reliability', name: 'Reliability', pagePath: '/reliability', icon: 'chart-bar', order: 43, source: 'reliability.vue', targets: ['user'] },
+  '45-inbox.json': { prefix: 'c2a0e6d1a450', label: 'Inbox', name: 'Inbox', pagePath: '/inbox', icon: 'bell-outline', order: 45, source: 'inbox.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
 };
 
 async function build() {
-  const files = { '00-base.json': base() };
+  const files = { '00-base.json': await base() };
   for (const [file, spec] of Object.entries(PAGES)) files[file] = await page(spec);
+  // The start deploys flows/ first and skips a later node with an id it has seen: ours must differ.
+  const appFlows = path.join(here, '../flows');
+  const application = new Set(
+    fs.existsSync(appFlows) ? fs.readdirSync(appFlows).filter((f) => f.endsWith('.json')).flatMap((f) => JSON.parse(read('../flows', f)).map((n) => n.id)) : [],
+  );
   for (const [file, nodes] of Object.entries(files)) {
     const ids = new Set();
     for (const n of nodes) {
-      if (!/^[0-9a-f]{16}$/.test(n.id) || ids.has(n.id)) throw new Error(`${file}: bad or repeated id ${n.id}`);
+      if (!/^[0-9a-f]{16}$/.test(n.id) || ids.has(n.id) || application.has(n.id)) throw new Error(`${file}: bad or repeated id ${n.id}`);
       ids.add(n.id);
     }
   }

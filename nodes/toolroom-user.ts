@@ -4,6 +4,7 @@ import { toolView } from '../core/views/tool';
 import { exportAuditEvents, listAssignees } from '../core/views/work';
 import { listAuditEvents } from '../core/audit/query';
 import * as kpi from '../core/kpi/service';
+import { acknowledge, listInbox, unreadCount } from '../core/notifications/inbox';
 import { recordNode } from './lib/record-node';
 
 /**
@@ -11,7 +12,8 @@ import { recordNode } from './lib/record-node';
  * may do, from core's permission table), `home` (their open actions, PM alerts, recent failures,
  * presses) and `tool` (a tool's page: tool, PM plans, pending actions, timeline); for the work pages
  * `assignees` (who an action can be given to), `audit` (the audit log) and `export` (it as a CSV or JSON file);
- * for the engineers' pages the KPIs of core/kpi, and for the tool page a tool's `trend`.
+ * for the engineers' pages the KPIs of core/kpi, and for the tool page a tool's `trend`; the user's own
+ * inbox: `inbox`, `unread` (the header's count) and `acknowledge`.
  */
 export = recordNode({
   type: 'toolroom-user',
@@ -31,6 +33,9 @@ export = recordNode({
     utilisation: kpi.utilisation,
     lifetime: (db, actor, input) => kpi.endOfLife(db, actor, input),
     trend: (db, actor, input) => kpi.toolTrend(db, actor, input),
+    inbox: listInbox,
+    unread: unreadCount,
+    acknowledge: (db, actor, input) => acknowledge(db, actor, input),
   },
   triggers: ['me', 'home'],
 });

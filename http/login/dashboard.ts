@@ -196,7 +196,10 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
       }
       return null;
     }
-    s.active = true;
+    // A background poll (the header's unread count, msg.passive) is not use: it must not keep an idle
+    // session alive. A browser setting it only lets its own session end sooner.
+    const passive = typeof msg === 'object' && msg !== null && (msg as { passive?: unknown }).passive === true;
+    if (!passive) s.active = true;
     const claimed = browserMessage ? forgedIdentity(msg, s.user.id) : undefined;
     if (claimed !== undefined) {
       const last = forgeryAudited.get(conn.id) ?? 0;

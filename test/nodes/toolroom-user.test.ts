@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { grantFor, OPERATIONS } from '../../core/auth/permissions';
 import { createTool } from '../../core/tools/service';
+import { createAction } from '../../core/actions/service';
+import { createPerson } from '../support/people';
 import { systemActor } from '../../core/auth/actor';
 import { resetData, tableCounts } from '../support/db';
 import { assertCaught, catchTo, configNode, exchange, helper, holdDatabase, nodeBackends, statusUntil, type TestNode } from '../support/nodes';
@@ -87,6 +89,24 @@ for (const backend of nodeBackends) {
       const h = r.output.payload as { myActions: { total: number }; presses: unknown[] };
       assert.equal(h.myActions.total, 0);
       assert.deepEqual(h.presses, []);
+    });
+    it("inbox / unread / acknowledge: only the user's own notifications", async () => {
+      await deploy();
+      const anna = await createPerson(db, 'anna.inbox', 'technician');
+      const ben = await createPerson(db, 'ben.inbox', 'technician');
+      const as = (p: { id: number; username: string }) => ({ _client: { user: { id: p.id, username: p.username, role: 'technician' } } });
+      const tool = await createTool(db, systemActor(), { assetNumber: 'U-3', name: 'Mould U-3', cavityCount: 1 });
+      await createAction(db, systemActor(), { toolId: tool.id, title: 'Polish cavity 1', assigneeId: anna.id });
+      assert.deepEqual((await call('unread', {}, as(anna))).output?.payload, { unread: 1 });
+      assert.deepEqual((await call('unread', {}, as(ben))).output?.payload, { unread: 0 });
+      const list = (await call('inbox', {}, as(anna))).output!.payload as { items: { id: number; title: string; readAt: string | null }[]; total: number };
+      assert.equal(list.total, 1);
+      assert.match(list.items[0].title, /Polish cavity 1/);
+      assert.equal(((await call('inbox', {}, as(ben))).output!.payload as { total: number }).total, 0);
+      assertCaught(await call('acknowledge', { id: list.items[0].id }, as(ben)), 'not_found');
+      const acked = (await call('acknowledge', { id: list.items[0].id }, as(anna))).output!.payload as { readAt: string | null };
+      assert.ok(acked.readAt);
+      assert.deepEqual((await call('unread', {}, as(anna))).output?.payload, { unread: 0 });
     });
   });
 }
