@@ -12,12 +12,16 @@ const technician: Operation[] = [
   'action.read', 'action.start', 'action.complete', 'shot.record',
   // Technicians take, annotate and see photos (issue 10).
   'photo.read', 'photo.add', 'photo.annotate',
+  // Everyone prints a tool's history and its QR labels (issue 11).
+  'report.tool',
 ];
 const engineerOnly: Operation[] = [
   'tool.retire', 'press.create', 'press.update', 'pm.plan.create', 'pm.plan.update', 'template.manage',
   'failure.triage', 'catalog.manage', 'action.create', 'action.assign', 'action.verify', 'action.cancel', 'shot.review',
   // Engineers and admins withdraw a photo, with a reason (issue 10).
   'photo.withdraw',
+  // Engineers read the KPIs and export the tables (issue 11).
+  'kpi.read', 'report.export',
 ];
 const adminOnly: Operation[] = ['user.read', 'user.manage', 'audit.read', 'backup.create', 'retention.manage', 'notification.raise'];
 const ownOnly: Operation[] = ['action.start', 'action.complete'];
