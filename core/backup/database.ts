@@ -69,7 +69,8 @@ export async function dumpDatabase(db: Db, file: string): Promise<Backend> {
   const { pgDump } = require('@electric-sql/pglite-tools') as typeof import('@electric-sql/pglite-tools');
   await withPglite(db, async (pg) => {
     // pg_dump shares the app's one session and leaves it as a dump leaves a connection it is about to
-    // drop: inside its read-only snapshot transaction, search_path emptied. End both.
+    // drop: inside its read-only snapshot transaction, search_path emptied, and views refused
+    // (restrict_nonsystem_relation_kind, which would stop the KPI views). Undo all three.
     const { rows } = await pg.query<{ search_path: string }>('SHOW search_path');
     try {
       const dump = await pgDump({ pg, args: ['--no-owner', '--no-privileges'] });
@@ -77,6 +78,7 @@ export async function dumpDatabase(db: Db, file: string): Promise<Backend> {
     } finally {
       if (pg.isInTransaction()) await pg.exec('ROLLBACK');
       await pg.exec(`SET search_path TO ${rows[0].search_path}`);
+      await pg.exec('RESET restrict_nonsystem_relation_kind');
     }
   });
   return backend;

@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { conflict } from '../errors';
+import { z } from 'zod';
+import { parse } from '../validate';
 import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../keys';
 import { readRecipients } from './age';
 import { DEFAULT_KEEP, type KeepPolicy } from './retention';
@@ -46,8 +48,12 @@ export function backupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, dir?
   return { dir: path.resolve(target), dataDir, recipients, keysRecipients, keep: keepFromEnv(env), extraKeyFiles };
 }
 
+/** An on-demand backup takes no input: where and to whom come from the server's settings. */
+export const backupNowInput = z.object({}).strict();
+
 /** Back up now, as configured (an admin's on-demand backup; the API's POST /backups). */
-export async function backupNow(db: Knex, actor: Actor, _input: unknown = {}, env: NodeJS.ProcessEnv = process.env): Promise<BackupResult> {
+export async function backupNow(db: Knex, actor: Actor, input: unknown = {}, env: NodeJS.ProcessEnv = process.env): Promise<BackupResult> {
   authorize(actor, 'backup.create');
+  parse(backupNowInput, input);
   return createBackup(db, actor, backupSettingsFromEnv(env));
 }

@@ -114,6 +114,8 @@ for (const backend of backends) {
       assert.ok(!fs.readdirSync(input.dataDir).some((n) => n.startsWith('.backup-')), 'the staged dump is gone');
       const event = await db('audit_events').where({ action: 'backup.create' }).orderBy('id', 'desc').first();
       assert.equal(event.entity_id, r.archive);
+      // The app's session is left as it was: views still answer (PGlite's pg_dump restricts them for its session).
+      await db.raw('SELECT count(*) FROM kpi_failures');
       assert.equal(event.actor_name, admin.name);
       const check = await verifyArchive(archive, identities, tmp);
       assert.equal(check.manifest.database.backend, backend.name);
