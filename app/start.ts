@@ -42,6 +42,7 @@ import { channelSettingsFromEnv } from './notifications';
 import { startNotifier } from '../core/notifications/notifier';
 import { describeTarget } from '../nodes/lib/config';
 import { finalErrorHandler, securityHeaders } from '../http/hardening';
+import { RefusalAudit } from '../core/audit/refusals';
 import { dashboardAssets, dashboardAssetsDir } from '../http/dashboard-assets';
 import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './simulator';
 
@@ -307,7 +308,9 @@ async function main(): Promise<void> {
   app.use('/', securityHeaders(hardening));
   app.use(HEALTH_PATH, healthFromEnv(database)); // no login: ok/failing per part only (http/health.ts)
   // The REST API asks every caller for a session or token itself, login pages or not.
-  app.use(API_BASE, createApi({ database, policy, secureCookies }));
+  // One refusal audit for the process, so its counted repeats are written when it stops.
+  const refusals = new RefusalAudit(database);
+  app.use(API_BASE, createApi({ database, policy, secureCookies, refusals }));
   if (options.auth) {
     app.use(LOGIN_BASE, createLoginPages({ database, policy, secureCookies, onLogout: (token) => dashboardAuth?.endSession(token) }));
     app.use('/auth', editorAddress);
@@ -348,6 +351,7 @@ async function main(): Promise<void> {
       await RED.stop();
       await simulator?.stop();
       await notifier.stop();
+      await refusals.stop().catch(() => undefined);
       await lease.release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
