@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { DashboardHooks } from '../http/login/dashboard';
 
 /**
@@ -13,7 +14,7 @@ import type { DashboardHooks } from '../http/login/dashboard';
  */
 interface PluginAPI {
   settings: Record<string, unknown>;
-  plugins: { registerPlugin(id: string, definition: { type: string; hooks: Partial<DashboardHooks> }): void };
+  plugins: { registerPlugin(id: string, definition: { type: string; hooks: Partial<DashboardHooks> & { onSetup?: unknown } }): void };
   log?: { info(message: string): void };
 }
 
@@ -25,6 +26,19 @@ const anonymous: Partial<DashboardHooks> = {
   },
 };
 
+/**
+ * Dashboard 2's client opens its socket the way socket.io does by default: an HTTP long-polling
+ * handshake, the connect packet over a second request, then an upgrade to a WebSocket — round trips
+ * a page waits for before its first data (each one 40 ms or more on plant Wi-Fi). Its `_setup`
+ * answer carries the client's socket options, so the plugin asks for the WebSocket first; polling
+ * stays as the fallback for a proxy that does not pass WebSockets.
+ */
+function websocketFirst(RED: PluginAPI) {
+  return (config: { path?: string }) => ({
+    socketio: { path: posix.join('/', String(RED.settings.httpNodeRoot ?? '/'), config.path ?? '/dashboard', 'socket.io'), transports: ['websocket', 'polling'] },
+  });
+}
+
 export = function (RED: PluginAPI) {
   let configured: DashboardHooks | undefined;
   try {
@@ -33,7 +47,7 @@ export = function (RED: PluginAPI) {
     // Node-RED throws for a setting that is not there.
     configured = undefined;
   }
-  const hooks = configured ?? anonymous;
+  const hooks = { ...(configured ?? anonymous), onSetup: websocketFirst(RED) };
   RED.plugins.registerPlugin('toolroom-dashboard-auth', { type: 'node-red-dashboard-2', hooks });
   RED.log?.info(`Toolroom dashboard login: ${configured ? 'sockets need a session' : 'no login configured, browsers cannot name a user'}`);
 };

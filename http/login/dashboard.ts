@@ -121,6 +121,22 @@ export function isDebugPath(url: string): boolean {
   return [pathname, decoded].some((p) => /\/_debug(\/|$)/i.test(p));
 }
 
+/**
+ * A socket's handshake comes from a page of this site: its Origin (always sent on a WebSocket, and on
+ * cross-site requests) names the host the request came to; no Origin is a same-origin polling request.
+ * This is what keeps another site's page from opening a socket with the user's cookie (cross-site
+ * WebSocket hijacking): socket.io's own `xdomain` is true for every WebSocket, so it cannot tell.
+ */
+export function sameOriginSocket(headers: IncomingMessage['headers']): boolean {
+  const origin = headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === headers.host;
+  } catch {
+    return false;
+  }
+}
+
 export function createDashboardAuth(options: DashboardAuthOptions): DashboardAuth {
   const interval = options.checkIntervalMs ?? 5000;
   const dashboardPath = options.dashboardPath ?? '/dashboard';
@@ -301,11 +317,8 @@ export function createDashboardAuth(options: DashboardAuthOptions): DashboardAut
   };
 
   const ioMiddleware: DashboardAuth['ioMiddleware'] = (socket, next) => {
-    const engine = socket.client?.conn ?? socket.conn;
-    // As Dashboard 2's own default: no direct websocket (the polling handshake checks the origin), no cross-site socket.
-    if ((engine?.request?.url ?? '').includes('transport=websocket') || socket.handshake?.xdomain === true) {
-      return next(new Error('refused: cross-site or direct websocket'));
-    }
+    // The page opens a WebSocket first (nodes/toolroom-dashboard-auth.ts): it is let in when it comes from this site.
+    if (!sameOriginSocket(socket.request.headers)) return next(new Error('refused: cross-site socket'));
     (async () => {
       const db = await options.database();
       const token = cookieValue(socket.request.headers.cookie, SESSION_COOKIE);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { systemActor } from '../../core/auth/actor';
 import { setPassword, setPin } from '../../core/accounts/service';
 import { openDatabase, type Db } from '../../core/db/connect';
@@ -173,6 +174,34 @@ describe('login across the app (issue 5): npm start', function () {
     const socket = new PollingSocket(app.base, jar);
     assert.equal((await socket.connect()).type, 'connect');
     await socket.close();
+  });
+
+  it('lets a WebSocket opened by a page of this site straight in, and refuses one from another site (cross-site WebSocket hijacking)', async () => {
+    const jar = await loggedIn(people.tina);
+    /** Open a WebSocket as a browser at `origin` would (cookie included), connect to '/', and return the server's answer packet. */
+    const connectAs = (origin: string) =>
+      new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`${app.base.replace(/^http/, 'ws')}/dashboard/socket.io/?EIO=4&transport=websocket`, { headers: { cookie: jar.header(), origin } });
+        ws.on('message', (data) => {
+          const packet = String(data);
+          if (packet.startsWith('0')) ws.send('40');
+          else if (packet.startsWith('40') || packet.startsWith('44')) {
+            ws.close();
+            resolve(packet);
+          }
+        });
+        ws.on('error', reject);
+      });
+    assert.match(await connectAs(app.base), /^40\{"sid":/, 'same origin: connected');
+    for (const origin of ['http://evil.example', `${app.base}.evil.example`, 'null']) {
+      assert.match(await connectAs(origin), /^44.*refused: cross-site socket/, origin);
+    }
+    // A polling handshake that names another origin is refused the same way.
+    const polling = await request(`${app.base}/dashboard/socket.io/?EIO=4&transport=polling&t=1`, { jar, headers: { origin: 'http://evil.example' } });
+    const sid = (JSON.parse(polling.body.slice(1)) as { sid: string }).sid;
+    await request(`${app.base}/dashboard/socket.io/?EIO=4&transport=polling&sid=${sid}`, { jar, method: 'POST', body: '40', headers: { origin: 'http://evil.example', 'content-type': 'text/plain;charset=UTF-8' } });
+    const answer = await request(`${app.base}/dashboard/socket.io/?EIO=4&transport=polling&sid=${sid}`, { jar, headers: { origin: 'http://evil.example' } });
+    assert.match(answer.body, /44.*refused: cross-site socket/);
   });
 
   it("a technician's socket cannot retire a tool, even naming an engineer in the message; an engineer's can", async () => {

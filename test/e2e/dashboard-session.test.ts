@@ -35,6 +35,22 @@ describe('dashboard: the session on every page', function () {
     await dash?.stop();
   });
 
+  it('opens its socket as a WebSocket straight away: no long-polling round trips before the first data', async function () {
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/home' });
+    try {
+      const polling: string[] = [];
+      const sockets: string[] = [];
+      page.on('request', (r) => { if (/socket\.io\/.*transport=polling/.test(r.url())) polling.push(r.url()); });
+      page.on('websocket', (ws) => sockets.push(ws.url()));
+      await page.reload();
+      await page.waitForSelector('[data-page=home] [data-test=my-actions]', { timeout: 30000 });
+      assert.equal(polling.length, 0, `no polling request: ${polling.join(', ')}`);
+      assert.ok(sockets.some((u) => /\/dashboard\/socket\.io\/.*transport=websocket/.test(u)), `a WebSocket to the dashboard: ${sockets.join(', ')}`);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('offers Log out in the header, and sends a page whose session ended to the login page', async function () {
     if (!dash.login) this.skip();
     const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tools' });
