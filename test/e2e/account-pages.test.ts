@@ -91,10 +91,11 @@ describe('dashboard: account and operations pages', function () {
     if (!dash.login) this.skip();
     const tina = users.technician;
     const before = await settingsOf(tina.id);
-    const events = await dash.db('audit_events').count<{ n: string }[]>({ n: '*' });
     const { context, page } = await openPage(browser, dash, { user: tina, path: '/dashboard/account', ready: '[name=email]' });
     try {
       await page.waitForFunction(`document.querySelector('[name=email]').value === 'tina@plant.example'`, null, { timeout: 15000 });
+      // Counted once logged in (the login is audited).
+      const events = await dash.db('audit_events').count<{ n: string }[]>({ n: '*' });
       await page.fill('[name=email]', 'tina.plant.example');
       await page.fill('[name=quietFrom]', '21:00');
       await page.click('[data-test=save-settings]');
@@ -105,6 +106,28 @@ describe('dashboard: account and operations pages', function () {
       assert.deepEqual(await dash.db('audit_events').count<{ n: string }[]>({ n: '*' }), events, 'no audit event');
     } finally {
       await context.close();
+    }
+  });
+
+  it('a technician logs out everywhere from the Account page: every session of theirs ends', async function () {
+    if (!dash.login) this.skip();
+    const eric = users.engineer;
+    const other = await openPage(browser, dash, { user: eric, path: '/dashboard/home' });
+    const { context, page } = await openPage(browser, dash, { user: eric, path: '/dashboard/account', ready: '[data-session]' });
+    try {
+      const open = await dash.db('sessions').where('user_id', Number(eric.id)).whereNull('revoked_at');
+      assert.equal(open.length, 2, 'two browsers, two sessions');
+      await page.waitForFunction(`document.querySelectorAll('[data-session]').length === 2`, null, { timeout: 15000 });
+      assert.equal(await page.$('[data-test=change-password]') !== null, true, 'the password form is offered for one\'s own account');
+      await page.click('[data-test=logout-all]');
+      // This browser's session ended too: the page goes to the login.
+      await page.waitForURL(/\/toolroom\/login/, { timeout: 30000 });
+      assert.deepEqual(await dash.db('sessions').where('user_id', Number(eric.id)).whereNull('revoked_at'), [], 'no session left open');
+      const audit = await dash.db('audit_events').where({ action: 'session.revoke_all', entity_id: eric.id }).first();
+      assert.deepEqual([audit?.actor_id, audit?.after], [eric.id, { revoked: 2 }]);
+    } finally {
+      await context.close();
+      await other.context.close();
     }
   });
 
