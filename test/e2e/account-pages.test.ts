@@ -5,6 +5,7 @@ import path from 'node:path';
 import { systemActor } from '../../core/auth/actor';
 import { newKeyPair } from '../../core/backup/age';
 import { getNotificationSettings } from '../../core/notifications/settings';
+import { createTool } from '../../core/tools/service';
 import {
   eventually,
   gotoDashboard,
@@ -156,7 +157,7 @@ describe('dashboard: account and operations pages', function () {
     }
   });
 
-  it('an admin changes a retention period, backs up now and sees the archive listed', async function () {
+  it('an admin changes a retention period, backs up now and sees the archive listed, purges, places and releases a legal hold', async function () {
     if (!dash.login) this.skip();
     const ada = users.admin;
     const { context, page } = await openPage(browser, dash, { user: ada, path: '/dashboard/operations', ready: '[data-retention=sessions] input' });
@@ -184,6 +185,22 @@ describe('dashboard: account and operations pages', function () {
 
       await page.click('[data-test=purge-now]');
       await page.waitForSelector('[data-test=purged] [data-removed=sessions]', { timeout: 20000 });
+
+      // A legal hold by asset number: without a reason refused at the field, with one placed, then released.
+      const tool = await createTool(dash.db, system, { assetNumber: 'M-8801', name: 'Cap 38 mm', cavityCount: 8 });
+      await page.fill('[name=holdAsset]', 'M-8801');
+      await page.click('[data-test=place-hold]');
+      await page.waitForSelector('[data-test=error]:has-text("reason")', { timeout: 20000 });
+      assert.match((await page.textContent('.v-input:has([name=holdReason]) .v-messages'))!, /\S/, 'the message at the reason');
+      assert.equal(await dash.db('legal_holds').first(), undefined, 'no hold written');
+      await page.fill('[name=holdReason]', 'customer claim 4711');
+      await page.click('[data-test=place-hold]');
+      await page.waitForSelector('[data-hold="M-8801"]:has-text("customer claim 4711")', { timeout: 20000 });
+      const hold = await dash.db('legal_holds').where('tool_id', tool.id).first();
+      assert.deepEqual([hold?.reason, hold?.placed_by, hold?.released_at], ['customer claim 4711', ada.username, null]);
+      await page.click('[data-hold="M-8801"] [data-test=release]');
+      await page.waitForSelector('[data-test=holds]:has-text("No tool is under a legal hold")', { timeout: 20000 });
+      assert.ok((await dash.db('legal_holds').where('tool_id', tool.id).first())?.released_at, 'released');
       await screenshot(page, 'operations-admin-tablet');
       assert.deepEqual(await smallTouchTargets(page), [], 'every control at least 48 px');
     } finally {
