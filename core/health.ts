@@ -4,6 +4,9 @@ import type { Db } from './db/connect';
 import { migrationSource } from '../migrations';
 import { parseInfluxUrl } from './outbox/influx';
 import { archiveTime } from './backup/retention';
+import { z } from 'zod';
+import type { Actor } from './auth/actor';
+import { parse } from './validate';
 
 /**
  * What `/healthz` reports: each part `ok` or `failing`, nothing more (it answers without a login).
@@ -164,4 +167,20 @@ export async function checkHealth(o: HealthOptions): Promise<HealthReport> {
   if (o.backupDir && fs.existsSync(o.backupDir)) parts.backup = await attempt(() => backupPart(o.backupDir!, o.backupMaxAgeMs ?? 26 * 3_600_000, now));
   const status = parts.database === 'failing' ? 'failing' : Object.values(parts).every((p) => p === 'ok') ? 'ok' : 'degraded';
   return { status, parts, encryptedAtRest: dataDirEncrypted(o.dataDir) };
+}
+
+export const healthNowInput = z.object({}).strict();
+
+export const healthReportRecord = z
+  .object({ status: z.enum(['ok', 'degraded', 'failing']), parts: z.record(z.string(), z.enum(['ok', 'failing'])), encryptedAtRest: z.boolean().nullable() })
+  .strict()
+  .meta({ id: 'HealthReport' });
+
+/**
+ * `/healthz` for the operations page, on the caller's database and this server's settings. No
+ * permission: it tells a logged-in user no more than `/healthz` tells anyone.
+ */
+export async function healthNow(db: Db, _actor: Actor, input: unknown = {}, env: NodeJS.ProcessEnv = process.env): Promise<HealthReport> {
+  parse(healthNowInput, input);
+  return checkHealth({ database: async () => db, ...healthSettingsFromEnv(env) });
 }

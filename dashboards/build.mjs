@@ -50,6 +50,7 @@ const NODE_TYPES = {
   failure: 'toolroom-failure',
   action: 'toolroom-action',
   pm: 'toolroom-pm',
+  operations: 'toolroom-operations',
 };
 
 /** The component options ui-template takes (anything else it ignores with a warning). */
@@ -259,7 +260,9 @@ export const PAGES = {
   '42-catalog.json': { prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
   '43-reliability.json': { prefix: 'c2a0e6d1a200', label: 'Reliability', name: 'Reliability', pagePath: '/reliability', icon: 'chart-bar', order: 43, source: 'reliability.vue', targets: ['user'] },
   '45-inbox.json': { prefix: 'c2a0e6d1a450', label: 'Inbox', name: 'Inbox', pagePath: '/inbox', icon: 'bell-outline', order: 45, source: 'inbox.vue', targets: ['user'] },
+  '46-account.json': { prefix: 'c4a0e6d1a000', label: 'Account', name: 'Account', pagePath: '/account', icon: 'account-cog', order: 46, source: 'account.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
+  '63-operations.json': { prefix: 'c4a0e6d1b000', label: 'Operations', name: 'Operations', pagePath: '/operations', icon: 'server', order: 63, source: 'operations.vue', targets: ['user', 'operations', 'tool'] },
 };
 
 async function build() {

@@ -5,6 +5,9 @@ import { exportAuditEvents, listAssignees } from '../core/views/work';
 import { listAuditEvents } from '../core/audit/query';
 import * as kpi from '../core/kpi/service';
 import { acknowledge, listInbox, unreadCount } from '../core/notifications/inbox';
+import { getNotificationSettings, setSubscriptions, updateNotificationSettings } from '../core/notifications/settings';
+import { listSessions, revokeAllSessions } from '../core/accounts/sessions';
+import { listUsers } from '../core/users/service';
 import { recordNode } from './lib/record-node';
 
 /**
@@ -13,7 +16,9 @@ import { recordNode } from './lib/record-node';
  * presses) and `tool` (a tool's page: tool, PM plans, pending actions, timeline); for the work pages
  * `assignees` (who an action can be given to), `audit` (the audit log) and `export` (it as a CSV or JSON file);
  * for the engineers' pages the KPIs of core/kpi, and for the tool page a tool's `trend`; the user's own
- * inbox: `inbox`, `unread` (the header's count) and `acknowledge`.
+ * inbox: `inbox`, `unread` (the header's count) and `acknowledge`; the account page: `settings`,
+ * `savesettings` and `subscriptions` (notification settings; admins name a `userId`), `sessions` and
+ * `logoutall` (the user's logged-in sessions), and `users` (admins pick whose account to edit).
  */
 export = recordNode({
   type: 'toolroom-user',
@@ -36,6 +41,12 @@ export = recordNode({
     inbox: listInbox,
     unread: unreadCount,
     acknowledge: (db, actor, input) => acknowledge(db, actor, input),
+    settings: getNotificationSettings,
+    savesettings: updateNotificationSettings,
+    subscriptions: setSubscriptions,
+    sessions: (db, actor, input) => listSessions(db, actor, input),
+    logoutall: (db, actor, input) => revokeAllSessions(db, actor, input),
+    users: listUsers,
   },
   triggers: ['me', 'home'],
 });

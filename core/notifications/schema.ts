@@ -60,6 +60,8 @@ export const subscriptionRecord = z.object({
   channel: z.enum(PERSONAL_CHANNELS),
   enabled: z.boolean(),
   byDefault: z.boolean(),
+  /** What the person's role gets unless they chose (the account page shows it beside the choice). */
+  roleDefault: z.boolean(),
 }).meta({ id: 'NotificationSubscription' });
 
 export const notificationSettingsRecord = z.object({

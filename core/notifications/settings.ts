@@ -35,7 +35,8 @@ async function read(db: Queryable, userId: number): Promise<NotificationSettings
     PERSONAL_CHANNELS.map((channel) => {
       const own = chosen.find((c) => c.event_type === eventType && c.channel === channel);
       // 'own_tools' counts as on: the person gets the events of the tools they work on.
-      return own ? { eventType, channel, enabled: own.enabled, byDefault: false } : { eventType, channel, enabled: EVENT_TYPES[eventType].defaults[user.role] !== false, byDefault: true };
+      const roleDefault = EVENT_TYPES[eventType].defaults[user.role] !== false;
+      return own ? { eventType, channel, enabled: own.enabled, byDefault: false, roleDefault } : { eventType, channel, enabled: roleDefault, byDefault: true, roleDefault };
     }),
   );
   return {

@@ -115,3 +115,24 @@ export async function releaseLegalHold(db: Knex, actor: Actor, input: unknown): 
     return { toolId: v.toolId };
   });
 }
+
+/** A legal hold in force: the tool, why and since when, by whom. */
+export const openHoldRecord = z
+  .object({ toolId: z.number().int(), assetNumber: z.string(), toolName: z.string(), reason: z.string(), placedAt: z.string(), placedBy: z.string() })
+  .strict()
+  .meta({ id: 'OpenLegalHold' });
+export type OpenHold = z.infer<typeof openHoldRecord>;
+
+export const listHoldsInput = z.object({}).strict();
+
+/** The legal holds in force, newest first (the operations page lists them to release). */
+export async function listLegalHolds(db: Knex, actor: Actor, input: unknown = {}): Promise<OpenHold[]> {
+  authorize(actor, 'retention.manage');
+  parse(listHoldsInput, input);
+  const rows = (await db('legal_holds as h')
+    .join('tools as t', 't.id', 'h.tool_id')
+    .whereNull('h.released_at')
+    .orderBy('h.id', 'desc')
+    .select('h.tool_id', 't.asset_number', 't.name', 'h.reason', 'h.placed_at', 'h.placed_by')) as { tool_id: number; asset_number: string; name: string; reason: string; placed_at: Date | string; placed_by: string }[];
+  return rows.map((r) => ({ toolId: Number(r.tool_id), assetNumber: r.asset_number, toolName: r.name, reason: r.reason, placedAt: iso(r.placed_at)!, placedBy: r.placed_by }));
+}

@@ -45,7 +45,7 @@ import { exportInput } from '../../core/reports/csv';
 import { labelSheetInput } from '../../core/reports/labels';
 import { exportRoute, labelsRoute, toolHistoryRoute } from './reports';
 import type { AccessPolicy } from '../../core/accounts/policy';
-import { backupNow } from '../../core/backup/settings';
+import { backupListRecord, backupNow, listBackups } from '../../core/backup/settings';
 import { backupResultRecord } from '../../core/backup/service';
 import * as retention from '../../core/retention/policy';
 import { purgeExpired, purgeResultRecord } from '../../core/retention/purge';
@@ -253,9 +253,11 @@ export const CORE_ROUTES: Route[] = [
 
   // Backups and retention (admins; issue 12)
   r({ method: 'POST', path: '/backups', operationId: 'backupNow', tag: 'Operations', summary: 'Back up now, as the server is configured (409 when it is not set up for backups)', permission: 'backup.create', input: nothing, output: backupResultRecord, status: 201, run: call(backupNow) }),
+  r({ method: 'GET', path: '/backups', operationId: 'listBackups', tag: 'Operations', summary: "The backup directory's archives (newest first) and the last backup's outcome", permission: 'backup.create', input: nothing, output: backupListRecord, run: call((db, actor, input) => listBackups(db, actor, input)) }),
   r({ method: 'GET', path: '/retention', operationId: 'listRetention', tag: 'Operations', summary: 'How long each kind of record is kept', permission: 'retention.manage', input: nothing, output: z.array(retention.retentionPolicyRecord), run: call(retention.listRetention) }),
   r({ method: 'PUT', path: '/retention/{recordType}', operationId: 'setRetention', tag: 'Operations', summary: 'Change how long a kind of record is kept (days)', permission: 'retention.manage', input: retention.setRetentionInput, output: retention.retentionPolicyRecord, run: call(retention.setRetention) }),
   r({ method: 'POST', path: '/retention/purge', operationId: 'purgeExpired', tag: 'Operations', summary: 'Delete what has outlived its retention period now (the nightly job does it too)', permission: 'retention.manage', input: nothing, output: purgeResultRecord, run: call(purgeExpired) }),
   r({ method: 'POST', path: '/tools/{toolId}/legal-hold', operationId: 'placeLegalHold', tag: 'Operations', summary: 'Keep everything of a tool from the purge (a claim, litigation)', permission: 'retention.manage', input: retention.legalHoldInput, output: retention.legalHoldRecord, status: 201, run: call(retention.placeLegalHold) }),
+  r({ method: 'GET', path: '/legal-holds', operationId: 'listLegalHolds', tag: 'Operations', summary: 'Legal holds in force, newest first', permission: 'retention.manage', input: nothing, output: z.array(retention.openHoldRecord), run: call(retention.listLegalHolds) }),
   r({ method: 'DELETE', path: '/tools/{toolId}/legal-hold', operationId: 'releaseLegalHold', tag: 'Operations', summary: "Release a tool's legal hold", permission: 'retention.manage', input: retention.releaseHoldInput, output: retention.releasedHoldRecord, run: call(retention.releaseLegalHold) }),
 ];

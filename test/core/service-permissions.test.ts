@@ -22,6 +22,7 @@ import * as apiTokens from '../../core/accounts/tokens';
 import * as photos from '../../core/photos/service';
 import * as photoCapture from '../../core/photos/capture';
 import * as backups from '../../core/backup/service';
+import { listBackups } from '../../core/backup/settings';
 import * as retention from '../../core/retention/policy';
 import { purgeExpired } from '../../core/retention/purge';
 import * as kpi from '../../core/kpi/service';
@@ -79,8 +80,8 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'user.read': [users.getUser, users.listUsers],
   'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],
-  'backup.create': [backups.createBackup],
-  'retention.manage': [retention.listRetention, retention.setRetention, retention.placeLegalHold, retention.releaseLegalHold, purgeExpired],
+  'backup.create': [backups.createBackup, listBackups],
+  'retention.manage': [retention.listRetention, retention.setRetention, retention.placeLegalHold, retention.releaseLegalHold, retention.listLegalHolds, purgeExpired],
   'token.manage': [apiTokens.createApiToken, apiTokens.listApiTokens, apiTokens.revokeApiToken],
   'session.manage': [sessions.listSessions, sessions.revokeAllSessions],
   'photo.read': [photos.getPhoto, photos.listPhotos, photos.readPhoto],

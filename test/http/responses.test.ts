@@ -227,6 +227,8 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('GET', '/retention'));
   ok(await admin.call('PUT', '/retention/sessions', { keepDays: 400 }));
   ok(await admin.call('POST', `/tools/${tool.id}/legal-hold`, { reason: 'customer claim' }), 201);
+  ok(await admin.call('GET', '/legal-holds'));
+  ok(await admin.call('GET', '/backups'));
   ok(await admin.call('POST', '/retention/purge', {}));
   ok(await admin.call('DELETE', `/tools/${tool.id}/legal-hold`));
 

@@ -1,0 +1,28 @@
+import { backupNow, listBackups } from '../core/backup/settings';
+import { healthNow } from '../core/health';
+import { listLegalHolds, listRetention, placeLegalHold, releaseLegalHold, setRetention } from '../core/retention/policy';
+import { purgeExpired } from '../core/retention/purge';
+import { recordNode } from './lib/record-node';
+
+/**
+ * toolroom-operations: running the installation (issue 12), for admins — the backup directory's
+ * archives and the last backup's outcome (`backups`), a backup now (`backup`), retention periods
+ * (`retention`, `setretention`), legal holds (`holds`, `hold`, `release`), the purge (`purge`) and
+ * the `/healthz` parts (`health`). Core refuses every one but `health` to other roles.
+ */
+export = recordNode({
+  type: 'toolroom-operations',
+  icon: 'font-awesome/fa-server',
+  operations: {
+    backups: (db, actor, input) => listBackups(db, actor, input),
+    backup: (db, actor, input) => backupNow(db, actor, input),
+    retention: listRetention,
+    setretention: setRetention,
+    holds: listLegalHolds,
+    hold: placeLegalHold,
+    release: releaseLegalHold,
+    purge: (db, actor, input) => purgeExpired(db, actor, input),
+    health: (db, actor, input) => healthNow(db, actor, input),
+  },
+  triggers: ['backups', 'backup', 'purge', 'health'],
+});
