@@ -52,9 +52,18 @@ export const checklist = {
     },
     answer(key, value) {
       this.answers[key].result = this.answers[key].result === value ? null : value;
+      this.answeredNow();
     },
     allPass() {
       for (const a of Object.values(this.answers)) if (!a.result) a.result = 'pass';
+      this.answeredNow();
+    },
+    /** An item answered since the refusal is no longer marked; once none is open, the refusal goes. */
+    answeredNow() {
+      const fe = { ...this.fe };
+      this.template.items.forEach((item, i) => { if (this.answers[item.key].result) delete fe['results.' + i]; });
+      this.fe = fe;
+      if (/not answered yet$/.test(this.error || '') && !Object.keys(fe).some((k) => /^results\.\d+$/.test(k))) this.error = '';
     },
     /** The answers as core takes them; null (with the unanswered items marked) while any is open. */
     checklistResults() {

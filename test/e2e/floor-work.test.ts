@@ -102,6 +102,7 @@ describe('dashboard: floor work (PM on the tablet, shot review, overdue mounts)'
       assert.deepEqual(await tableCounts(dash.db), before);
 
       await page.click('[data-test=all-pass]');
+      await page.waitForSelector('[data-test=error]', { state: 'detached', timeout: 15000 });
       await page.fill('[name=notes]', 'vents cleaned, pins greased');
       await page.fill('[name=minutesSpent]', '75');
       await page.fill('[name=cost]', '38.40');
