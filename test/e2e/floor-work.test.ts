@@ -4,6 +4,7 @@ import { setPin } from '../../core/accounts/service';
 import { createTemplate } from '../../core/inspections/templates';
 import { mountTool } from '../../core/mounts/service';
 import { createPress } from '../../core/presses/service';
+import { createAction } from '../../core/actions/service';
 import { createPlan, getPlan } from '../../core/pm/service';
 import { recordReadings } from '../../core/shots/service';
 import { createTool, getTool } from '../../core/tools/service';
@@ -209,11 +210,34 @@ describe('dashboard: floor work (PM on the tablet, shot review, overdue mounts)'
     }
   });
 
+  it('a technician completes an action with the minutes and cost it took; the card shows them', async () => {
+    const action = await createAction(dash.db, system, { title: 'Replace O-ring on M-7001', toolId: await toolId('M-7001'), assigneeId: Number(users.technician.id) });
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/actions', ready: `[data-action="${action.id}"]` });
+    try {
+      const card = `[data-action="${action.id}"]`;
+      await page.click(`${card} [data-test=start]`);
+      await page.waitForSelector(`${card}[data-status=in_progress]`, { timeout: 15000 });
+      await page.click(`${card} [data-test=complete]`);
+      await page.fill(`${card} [name=resolution]`, 'O-ring replaced, leak test passed');
+      await page.fill(`${card} [name=minutesSpent]`, '40');
+      await page.fill(`${card} [name=cost]`, '12.50');
+      assert.deepEqual(await smallTouchTargets(page), [], 'actions: every control at least 48 px');
+      await page.click(`${card} [data-test=confirm-complete]`);
+      await page.waitForSelector(`${card}[data-status=done]`, { timeout: 15000 });
+      assert.match((await page.textContent(card))!, /40 min · cost 12\.5/);
+      const done = await dash.db('actions').where('id', action.id).first();
+      assert.deepEqual([done.status, done.minutes_spent, Number(done.cost)], ['done', 40, 12.5]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('mounting an OVERDUE tool is refused without a reason; with one it is mounted and the audit event carries it', async () => {
     const plan = await planAt('M-7002', 130);
     assert.equal((await getPlan(dash.db, system, { id: plan.id })).status.state, 'OVERDUE');
     const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-7002', ready: '[data-test=mount]' });
     try {
+      assert.ok(await page.$('[data-plan="Vents and ejectors"] [data-test=record-pm]'), 'the overdue plan offers Record PM');
       await page.click('[data-test=mount]');
       await page.click('[data-press="P-71"]', { timeout: 15000 });
       const warning = await page.waitForSelector('[data-test=overdue-warning]', { timeout: 15000 });
