@@ -16,7 +16,7 @@ import {
 } from './schema';
 import { fetchPage } from '../db/page';
 import { recordAudit } from '../audit/record';
-import { overduePlansOf } from '../pm/service';
+import { overduePlansInTransaction } from '../pm/service';
 
 type Queryable = Knex | Knex.Transaction;
 type ToolKey = { toolId?: number; assetNumber?: string };
@@ -161,7 +161,7 @@ export async function mountInTransaction(trx: Knex.Transaction, actor: Actor, sp
       ]);
     }
   }
-  const overdue = (await overduePlansOf(trx, toolId)).map((p) => ({ id: p.id, name: p.name, percent: p.status.percent }));
+  const overdue = (await overduePlansInTransaction(trx, toolId)).map((p) => ({ id: p.id, name: p.name, percent: p.status.percent }));
   if (overdue.length && !spec.overrideReason && !spec.pressReported) {
     throw validationError([{
       field: 'overrideReason',
