@@ -51,6 +51,7 @@ const NODE_TYPES = {
   action: 'toolroom-action',
   pm: 'toolroom-pm',
   operations: 'toolroom-operations',
+  shot: 'toolroom-shot',
 };
 
 /** The component options ui-template takes (anything else it ignores with a warning). */
@@ -254,11 +255,13 @@ export const PAGES = {
   '13-tool-form.json': { prefix: 'c1a0e6d1d000', label: 'Register / edit tool', name: 'Register tool', pagePath: '/tool-form', icon: 'plus-box', order: 4, source: 'tool-form.vue', targets: ['user', 'tool'] },
   '20-inspection.json': { prefix: 'c2a0e6d1a000', label: 'Post-run inspection', name: 'Inspect', pagePath: '/inspect', icon: 'clipboard-check-outline', order: 20, source: 'inspection.vue', targets: ['user', 'tool', 'inspection'] },
   '21-failure-report.json': { prefix: 'c2a0e6d1b000', label: 'Failure report', name: 'Report failure', pagePath: '/report-failure', icon: 'alert-octagon-outline', order: 21, source: 'failure-report.vue', targets: ['user', 'tool', 'failure'] },
+  '23-pm-record.json': { prefix: 'c3a0e6d1e000', label: 'Record PM', name: 'Record PM', pagePath: '/record-pm', icon: 'clipboard-check-multiple-outline', order: 23, source: 'pm-record.vue', targets: ['user', 'pm', 'inspection', 'tool'] },
   '30-actions.json': { prefix: 'c2a0e6d1c000', label: 'Actions', name: 'Actions', pagePath: '/actions', icon: 'wrench-clock', order: 30, source: 'actions.vue', targets: ['user', 'action'] },
   '40-triage.json': { prefix: 'c2a0e6d1d000', label: 'Failure triage', name: 'Triage', pagePath: '/triage', icon: 'magnify-scan', order: 40, source: 'triage.vue', targets: ['user', 'failure', 'action'] },
   '41-pm-plans.json': { prefix: 'c2a0e6d1e000', label: 'PM plans', name: 'PM plans', pagePath: '/pm-plans', icon: 'calendar-check', order: 41, source: 'pm-plans.vue', targets: ['user', 'pm', 'inspection'] },
   '42-catalog.json': { prefix: 'c2a0e6d1f000', label: 'Failure catalog', name: 'Failure catalog', pagePath: '/catalog', icon: 'book-open-variant', order: 42, source: 'catalog.vue', targets: ['user', 'failure'] },
   '43-reliability.json': { prefix: 'c2a0e6d1a200', label: 'Reliability', name: 'Reliability', pagePath: '/reliability', icon: 'chart-bar', order: 43, source: 'reliability.vue', targets: ['user'] },
+  '44-shot-review.json': { prefix: 'c3a0e6d1d000', label: 'Shot review', name: 'Shot review', pagePath: '/shot-review', icon: 'counter', order: 44, source: 'shot-review.vue', targets: ['user', 'shot', 'tool'] },
   '45-inbox.json': { prefix: 'c2a0e6d1a450', label: 'Inbox', name: 'Inbox', pagePath: '/inbox', icon: 'bell-outline', order: 45, source: 'inbox.vue', targets: ['user'] },
   '46-account.json': { prefix: 'c4a0e6d1a000', label: 'Account', name: 'Account', pagePath: '/account', icon: 'account-cog', order: 46, source: 'account.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },

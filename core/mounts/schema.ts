@@ -19,7 +19,14 @@ const pressRef = { pressId: id.optional(), pressCode: pressCode.optional() };
 
 /** Mount a tool (by id or asset number) on a press (by id or code), now or at a past instant. */
 export const mountToolInput = z
-  .object({ ...toolRef, ...pressRef, at, note: optionalText(2000) })
+  .object({
+    ...toolRef,
+    ...pressRef,
+    at,
+    note: optionalText(2000),
+    /** Why a tool whose PM is OVERDUE goes into the press anyway (required then: core/mounts/service.ts). */
+    overrideReason: optionalText(2000),
+  })
   .strict()
   .superRefine((v, ctx) => {
     oneOf(['toolId', 'assetNumber'])(v, ctx);

@@ -15,6 +15,8 @@ import {
   type Mount,
 } from './schema';
 import { fetchPage } from '../db/page';
+import { recordAudit } from '../audit/record';
+import { overduePlansInTransaction } from '../pm/service';
 
 type Queryable = Knex | Knex.Transaction;
 type ToolKey = { toolId?: number; assetNumber?: string };
@@ -58,6 +60,10 @@ export interface MountSpec {
   pressId: number;
   at: Date;
   note?: string | null;
+  /** Why a tool with an OVERDUE PM is mounted anyway (see mountInTransaction). */
+  overrideReason?: string | null;
+  /** The press reported the tool (OPC 40077 MouldId): it is in the press already, whatever its PM says. */
+  pressReported?: boolean;
   fields?: Partial<MountFields>;
 }
 
@@ -111,6 +117,13 @@ async function lockedPress(trx: Knex.Transaction, id: number, field: string): Pr
  * a press holds one tool: mounting a mounted tool, or onto an occupied press, is a conflict (unmount
  * first; nothing moves silently). The tool row is locked, then the press row, so concurrent mounts
  * serialise; the database's one-open-mount indexes are the last line of defence. The tool becomes `in_press`.
+ *
+ * A tool with an OVERDUE PM plan goes into a press only with `overrideReason` (issue 14: "engineers
+ * may, technicians are warned and need one"). The rule is the same for every role, engineers,
+ * technicians, admins and flows alike: anyone who may mount may override, and nobody without saying
+ * why; the reason and the overdue plans are in the mount's audit event. The page warns a technician
+ * that the PM is overdue before asking. A press that reports the tool (MouldId) is not refused: the
+ * tool is in it already and its shots must count; its audit event names the overdue plans all the same.
  */
 export async function mountInTransaction(trx: Knex.Transaction, actor: Actor, spec: MountSpec): Promise<Mount> {
   authorize(actor, 'mount.mount');
@@ -148,13 +161,25 @@ export async function mountInTransaction(trx: Knex.Transaction, actor: Actor, sp
       ]);
     }
   }
+  const overdue = (await overduePlansInTransaction(trx, toolId)).map((p) => ({ id: p.id, name: p.name, percent: p.status.percent }));
+  if (overdue.length && !spec.overrideReason && !spec.pressReported) {
+    throw validationError([{
+      field: 'overrideReason',
+      rule: 'overdue_pm_reason',
+      message: `tool ${tool.asset_number} is OVERDUE for PM (${overdue.map((p) => p.name).join(', ')}): say why it is mounted anyway`,
+    }]);
+  }
   const [{ id }] = await trx('tool_mounts')
     .insert({ tool_id: toolId, press_id: pressId, mounted_at: at, mounted_by: actor.id, note: spec.note ?? null })
     .returning('id');
   await trx('tools')
     .where('id', toolId)
     .update({ status: 'in_press', ...nextVersion(trx, tool) });
-  return audited(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id }, findMount(trx, id));
+  const mount = (await findMount(trx, id))!;
+  // The mount event carries the override: who put an overdue tool into the press, and why.
+  const override = overdue.length ? { overduePlans: overdue, overrideReason: spec.overrideReason ?? null } : {};
+  await recordAudit(trx, actor, { action: 'mount.mount', entity: 'tool_mount', entityId: id, after: { ...mount, ...override } });
+  return mount;
 }
 
 /**
@@ -217,7 +242,7 @@ export async function remountInTransaction(trx: Knex.Transaction, actor: Actor, 
     unmounted.push(await unmountInTransaction(trx, actor, { toolId, pressId: elsewhere.press.id, at, status: 'in_store', note: spec.note, fields: spec.fields }));
   }
   if (onPress && onPress.tool.id === toolId) return { unmounted, mounted: onPress };
-  return { unmounted, mounted: await mountInTransaction(trx, actor, spec) };
+  return { unmounted, mounted: await mountInTransaction(trx, actor, { ...spec, pressReported: true }) };
 }
 
 /**
@@ -230,7 +255,7 @@ export async function mountTool(db: Knex, actor: Actor, input: unknown): Promise
   return inTransaction(db, async (trx) => {
     const toolId = await resolveToolId(trx, v);
     const pressId = await resolvePressId(trx, v);
-    return mountInTransaction(trx, actor, { toolId, pressId, at: instant(v.at), note: v.note, fields });
+    return mountInTransaction(trx, actor, { toolId, pressId, at: instant(v.at), note: v.note, overrideReason: v.overrideReason, fields });
   });
 }
 

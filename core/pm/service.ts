@@ -247,6 +247,15 @@ export async function recordPm(db: Knex, actor: Actor, input: unknown): Promise<
   return inTransaction(db, (trx) => recordPmInTransaction(trx, actor, input));
 }
 
+/**
+ * A tool's active plans that are OVERDUE now (a read inside the caller's transaction: mounting a
+ * tool asks, core/mounts/service.ts). Shots move only under the tool's lock, which the caller holds.
+ */
+export async function overduePlansInTransaction(trx: Knex.Transaction, toolId: number, now = new Date()): Promise<PmPlan[]> {
+  const rows = (await planQuery(trx).where('p.tool_id', toolId).where('p.active', true).orderBy('p.id')) as PlanRow[];
+  return rows.map((r) => toPlan(r, now)).filter((p) => p.status.state === 'OVERDUE');
+}
+
 /** Active plans of tools in use that are more urgent now than last announced (a read; nothing locked). */
 async function escalating(db: Queryable, now: Date, toolIds?: number[]): Promise<number[]> {
   const { sql, bindings } = urgencySql(now);

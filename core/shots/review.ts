@@ -7,15 +7,26 @@ import { fetchPage } from '../db/page';
 import { inTransaction } from '../db/transaction';
 import { at, atOrNull, count, countOrNull, recordMapper } from '../db/record';
 import type { ShotReadingTable } from '../db/tables';
-import { conflict, notFound } from '../errors';
+import { conflict, notFound, ToolroomError } from '../errors';
+import type { CounterConfig } from './counter';
 import { enqueueShots } from '../outbox/shots';
 import { pmTransitionsInTransaction } from '../pm/service';
 import { parse, type Page } from '../validate';
 import type { Outcome } from './counter';
 import { addShots } from './lifetime';
-import { acceptHeldReadingInput, listHeldReadingsInput, rejectHeldReadingInput, type AcceptResult, type HeldReading } from './schema';
+import {
+  acceptHeldReadingInput,
+  listHeldReadingsInput,
+  manualShotsInput,
+  rejectHeldReadingInput,
+  shotReadingInput,
+  type AcceptResult,
+  type HeldReading,
+  type ManualShotsResult,
+} from './schema';
+import { recordReadingsInTransaction } from './service';
 
-export type { AcceptResult, HeldReading };
+export type { AcceptResult, HeldReading, ManualShotsResult };
 
 type Queryable = Knex | Knex.Transaction;
 
@@ -162,5 +173,43 @@ export async function rejectHeldReading(db: Knex, actor: Actor, input: unknown):
       .where('id', v.id)
       .update({ outcome: 'rejected', reviewed_at: trx.fn.now(), reviewed_by: actor.id, review_note: v.reason });
     return audited(trx, actor, { action: 'shots.reject', entity: 'shot_reading', entityId: v.id, before }, findReading(trx, v.id));
+  });
+}
+
+/**
+ * An engineer's entry is the review: it counts as entered, never held (the jump limit guards a
+ * counter's glitch; the schema bounds what one entry may add).
+ */
+const MANUAL_ENTRY: CounterConfig = { width: 'uint64', jumpLimit: 10_000_000 };
+
+/**
+ * A manual shot entry for a tool, by an engineer, with its reason (shot.review: changing a tool's
+ * count by hand is the same judgement as accepting a held jump). It is recorded as any manual
+ * reading is (the tool's and its cavities' lifetime, the outbox, PM transitions), marked reviewed
+ * by the engineer with the reason, and audited as `shots.manual` with the reason.
+ */
+export async function enterManualShots(db: Knex, actor: Actor, input: unknown): Promise<ManualShotsResult> {
+  authorize(actor, 'shot.review');
+  const v = parse(manualShotsInput, input);
+  const reading = parse(shotReadingInput, { tool: v.tool, shots: v.shots, at: v.at });
+  return inTransaction(db, async (trx) => {
+    const result = await recordReadingsInTransaction(trx, actor, [reading], MANUAL_ENTRY).catch((err: unknown) => {
+      // The batch names the reading by its index; this entry is one reading, named by its own fields.
+      if (!(err instanceof ToolroomError)) throw err;
+      throw new ToolroomError(err.code, err.message, err.cause.details.map((d) => ({ ...d, field: d.field.replace(/^0\./, '') })));
+    });
+    const done = result.readings[0];
+    if (done.outcome === 'duplicate') throw conflict(`a manual entry for tool ${done.assetNumber ?? v.tool} at ${done.at} exists already`, 'at', 'unique');
+    const row = (await trx('shot_readings').where({ source: done.source, at: reading.at }).first('id')) as { id: number | string };
+    const id = Number(row.id);
+    await trx('shot_readings').where('id', id).update({ reviewed_at: trx.fn.now(), reviewed_by: actor.id, review_note: v.reason });
+    const stored = (await findReading(trx, id))!;
+    await recordAudit(trx, actor, {
+      action: 'shots.manual',
+      entity: 'shot_reading',
+      entityId: id,
+      after: { ...stored, reason: v.reason, lifetimeShots: done.lifetimeShots },
+    });
+    return { reading: stored, lifetimeShots: done.lifetimeShots!, transitions: result.transitions };
   });
 }

@@ -139,3 +139,28 @@ export const recordResultRecord = z.object({
   /** Tools moved because a press reported their MouldId, in time order. */
   remounts: z.array(z.object({ unmounted: z.array(mountRecord), mounted: mountRecord })),
 }).meta({ id: 'ShotReadingsResult' });
+
+/**
+ * An engineer's manual shot entry for a tool (shots the counter missed: a press without OPC-UA, a
+ * counter replaced), with the reason, which is required: the entry changes the lifetime PM and the
+ * tool's end of life count by, and its reason is the only trail of why.
+ */
+export const manualShotsInput = z
+  .object({
+    tool: toolKey,
+    // A whole number of shots; beyond ten million at once is a typo, not a missed weekend.
+    shots: z.number().int().min(1).max(10_000_000),
+    reason: text(2000),
+    at: pastTimestamp.optional(),
+  })
+  .strict();
+export type ManualShotsInput = z.input<typeof manualShotsInput>;
+
+export const manualShotsRecord = z.object({
+  /** The reading as stored (outcome `manual`), with the engineer and the reason as its review. */
+  reading: heldReadingRecord,
+  lifetimeShots: z.number().int(),
+  /** PM plans of the tool that became more urgent with the shots: each announced once. */
+  transitions: z.array(pmTransitionRecord),
+}).meta({ id: 'ManualShotsResult' });
+export type ManualShotsResult = z.infer<typeof manualShotsRecord>;

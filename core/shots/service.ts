@@ -315,18 +315,19 @@ async function announce(
 export async function recordReadings(db: Knex, actor: Actor, input: unknown, options: RecordOptions = {}): Promise<RecordResult> {
   authorize(actor, 'shot.record');
   const readings = parse(shotReadingsInput, input);
-  const config = options.counter ?? DEFAULT_COUNTER_CONFIG;
-  checkCounterWidth(readings, config);
+  return inTransaction(db, (trx) => recordReadingsInTransaction(trx, actor, readings, options.counter ?? DEFAULT_COUNTER_CONFIG));
+}
 
-  return inTransaction(db, async (trx) => {
-    const sources = [...new Set(readings.map((r) => r.source))];
-    const { work, counterSources, states } = await resolve(trx, readings);
-    await markDuplicates(trx, work, sources);
-    const { remounts, mismatches } = await attribute(trx, actor, work);
-    const { results, rows } = count(work, states, config);
-    await storeReadings(trx, rows, states, counterSources, results);
-    const { perTool, lifetime } = await creditTools(trx, work, results);
-    const transitions = await announce(trx, actor, { sources, results, perTool, lifetime, mismatches });
-    return { readings: results, transitions, remounts };
-  });
+/** recordReadings' work on parsed readings inside the caller's transaction (a manual entry comes here too: core/shots/manual.ts). */
+export async function recordReadingsInTransaction(trx: Knex.Transaction, actor: Actor, readings: ShotReading[], config: CounterConfig): Promise<RecordResult> {
+  checkCounterWidth(readings, config);
+  const sources = [...new Set(readings.map((r) => r.source))];
+  const { work, counterSources, states } = await resolve(trx, readings);
+  await markDuplicates(trx, work, sources);
+  const { remounts, mismatches } = await attribute(trx, actor, work);
+  const { results, rows } = count(work, states, config);
+  await storeReadings(trx, rows, states, counterSources, results);
+  const { perTool, lifetime } = await creditTools(trx, work, results);
+  const transitions = await announce(trx, actor, { sources, results, perTool, lifetime, mismatches });
+  return { readings: results, transitions, remounts };
 }

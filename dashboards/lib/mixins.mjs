@@ -3,3 +3,5 @@ export { page } from './page.mjs';
 export { format } from './format.mjs';
 export { list } from './list.mjs';
 export { toolPicker } from './tool-picker.mjs';
+export { checklist } from './checklist.mjs';
+export { workSpent } from './work-spent.mjs';

@@ -76,7 +76,7 @@ export const ENTRY_POINTS: Partial<Record<Operation, Service[]>> = {
   'action.verify': [actions.verifyAction],
   'action.cancel': [actions.cancelAction],
   'shot.record': [shots.recordReadings],
-  'shot.review': [shotReview.listHeldReadings, shotReview.acceptHeldReading, shotReview.rejectHeldReading],
+  'shot.review': [shotReview.listHeldReadings, shotReview.acceptHeldReading, shotReview.rejectHeldReading, shotReview.enterManualShots],
   'user.read': [users.getUser, users.listUsers],
   'user.manage': [users.createUser, users.updateUser, accounts.setPassword, accounts.setPin],
   'audit.read': [audit.listAuditEvents],

@@ -150,6 +150,7 @@ async function walk(db: Db, base: string): Promise<void> {
   assert.equal(held.items.length, 2, JSON.stringify(held));
   ok(await admin.call('POST', `/held-readings/${held.items[0].id}/accept`, { note: 'a long run' }));
   ok(await admin.call('POST', `/held-readings/${held.items[1].id}/reject`, { reason: 'an extra zero' }));
+  ok(await admin.call('POST', '/manual-shots', { tool: 'WALK-1', shots: 40, reason: 'counter off for a shift' }), 201);
   ok(await admin.call('POST', '/pm/transitions', {}));
   ok(await admin.call('GET', '/pm/plans'));
   ok(await admin.call('GET', `/pm/plans/${plan.id}`));
