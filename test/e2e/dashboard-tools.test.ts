@@ -224,7 +224,7 @@ describe('dashboard: tool pages', function () {
   });
 
   it("a tool's page shows its shots per day over 30 or 90 days and when each PM falls due at this week's pace", async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3011', ready: '[data-test=shots-chart] [data-day]' });
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3011', ready: '[data-test=shots-chart]' });
     try {
       const bars = () => page.$$eval('[data-test=shots-chart] [data-day]', (els) => els.map((e) => [e.getAttribute('data-day'), Number(e.getAttribute('data-shots'))] as [string, number]));
       // The first answer (the tool view) brings the 30 days along.
