@@ -11,7 +11,7 @@ import type { Actor } from '../auth/actor';
 import { authorize, can } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { notFound } from '../errors';
+import { isToolroomError, notFound } from '../errors';
 import { readPhoto, type PhotoOptions } from '../photos/service';
 import { findTool } from '../tools/repository';
 import { getToolInput, type Tool } from '../tools/schema';
@@ -51,6 +51,18 @@ export interface PrintedPhoto {
 export const MAX_PHOTOS = 200;
 
 /**
+ * Why a photo could not be printed, in words for whoever reads the report (who may be a customer:
+ * no server paths; the photo's id says where an admin should look, e.g. with `readPhoto`).
+ */
+function whyUnreadable(err: unknown): string {
+  if (!isToolroomError(err)) return 'its file could not be read';
+  if (err.code === 'not_found') return 'its file is missing';
+  if (err.code === 'forbidden') return 'not shown to your role';
+  const rule = err.cause?.details?.[0]?.rule;
+  return rule === 'key_missing' ? 'it is encrypted with a key the photo key file no longer holds' : 'its file is damaged or was altered';
+}
+
+/**
  * The tool's photos (not withdrawn), each thumbnail decrypted by core/photos' readPhoto (the reader's
  * permissions checked there); a file that is missing, altered or under a lost key is caught as unreadable.
  */
@@ -66,7 +78,7 @@ async function readPhotos(db: Knex, actor: Actor, toolId: number, options: Photo
     try {
       thumbnail = (await readPhoto(db, actor, { id: r.id, variant: 'thumbnail' }, options)).bytes;
     } catch (err) {
-      unreadable = (err as Error).message;
+      unreadable = whyUnreadable(err);
     }
     photos.push({
       id: r.id as number, entity: r.entity as string, entityId: r.entity_id as number, phase: r.phase as string | null, caption: r.caption as string | null,
@@ -182,8 +194,8 @@ function photoSection(doc: Pdf, photos: PrintedPhoto[], leftOut: number): void {
     if (p.thumbnail) {
       try {
         doc.image(p.thumbnail, x, top, { fit: [cell, THUMB_HEIGHT], align: 'center', valign: 'center' });
-      } catch (err) {
-        problem = `the thumbnail is not an image pdfkit can print (${(err as Error).message})`;
+      } catch {
+        problem = 'its thumbnail is not an image that can be printed';
       }
     }
     if (problem) {
