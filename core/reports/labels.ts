@@ -14,7 +14,7 @@ import { inTransaction } from '../db/transaction';
 import { validationError } from '../errors';
 import { assetNumber } from '../codes';
 import { parse } from '../validate';
-import { MM, printable, renderPdf, type Pdf } from './pdf';
+import { BODY, BOLD, MM, printable, renderPdf, type Pdf } from './pdf';
 import type { PdfFile } from './toolHistory';
 
 /** A sheet: page size, labels across and down, label size, page margins and pitch, in millimetres. */
@@ -78,9 +78,12 @@ function drawLabel(doc: Pdf, sheet: Sheet, index: number, tool: { assetNumber: s
   drawQr(doc, url, x + pad, y + pad, qr);
   const tx = x + pad + qr + pad;
   const tw = w - (tx - x) - pad;
-  doc.font('Helvetica-Bold').fontSize(Math.min(16, h / 4)).text(printable(tool.assetNumber), tx, y + pad + 2, { width: tw, lineBreak: false, ellipsis: true });
-  doc.font('Helvetica').fontSize(8).text(printable(tool.name), tx, doc.y + 2, { width: tw, height: 20, ellipsis: true });
-  doc.fontSize(5.5).fillColor('#333').text(printable(url), tx, y + h - pad - 14, { width: tw, height: 14, ellipsis: true }).fillColor('#000');
+  doc.font(BOLD).fontSize(Math.min(16, h / 4)).text(printable(tool.assetNumber), tx, y + pad + 2, { width: tw, lineBreak: false, ellipsis: true });
+  doc.font(BODY).fontSize(8).text(printable(tool.name), tx, doc.y + 2, { width: tw, height: 20, ellipsis: true });
+  // The URL on one line where a slightly smaller size does it (readable when the QR code is not), else wrapped.
+  const link = printable(url);
+  doc.fontSize(Math.max(4.5, Math.min(5.5, (5.5 * (tw - 1)) / doc.fontSize(5.5).widthOfString(link))));
+  doc.fillColor('#333').text(link, tx, y + h - pad - 14, { width: tw, height: 14, ellipsis: true }).fillColor('#000');
 }
 
 /** A sheet of labels for the given tools (in the order given; an unknown asset number is refused by name). */

@@ -9,6 +9,8 @@ import { mountHistory } from '../mounts/service';
 import { listPlans } from '../pm/service';
 import type { PmPlan } from '../pm/schema';
 import { getTool } from '../tools/service';
+import { toolTrend } from '../kpi/service';
+import type { ToolTrend } from '../kpi/schema';
 import { assetNumber } from '../codes';
 import type { Tool } from '../tools/schema';
 import { id, parse } from '../validate';
@@ -36,26 +38,29 @@ export interface TimelineEntry {
 
 /**
  * Everything a tool's page shows, in one call: the tool (cavities, press, lifetime shots), its
- * active PM plans with their state now, its pending actions, and a timeline of mounts,
- * inspections, failures and actions. Each part through its own service (permissions checked).
+ * active PM plans with their state now, its pending actions, a timeline of mounts, inspections,
+ * failures and actions, and its trend (shots per day over the last 30 days, when each PM falls due at
+ * this week's pace). Each part through its own service (permissions checked).
  */
 export interface ToolView {
   tool: Tool;
   plans: PmPlan[];
   pendingActions: Action[];
   timeline: TimelineEntry[];
+  trend: ToolTrend;
 }
 
 export async function toolView(db: Knex, actor: Actor, input: unknown): Promise<ToolView> {
   const v = parse(toolViewInput, input);
   const tool = await getTool(db, actor, 'id' in v ? { id: v.id } : { assetNumber: v.assetNumber });
   const n = v.limit;
-  const [plans, mounts, inspections, failures, actions] = await Promise.all([
+  const [plans, mounts, inspections, failures, actions, trend] = await Promise.all([
     listPlans(db, actor, { toolId: tool.id, limit: 100 }),
     mountHistory(db, actor, { toolId: tool.id, limit: n }),
     listInspections(db, actor, { toolId: tool.id, limit: n }),
     listFailures(db, actor, { toolId: tool.id, limit: n }),
     listActions(db, actor, { toolId: tool.id, limit: Math.max(n, 100) }),
+    toolTrend(db, actor, { assetNumber: tool.assetNumber }),
   ]);
   const timeline: TimelineEntry[] = [];
   for (const m of mounts.items) {
@@ -94,5 +99,6 @@ export async function toolView(db: Knex, actor: Actor, input: unknown): Promise<
     plans: plans.items,
     pendingActions: actions.items.filter((a) => a.status === 'open' || a.status === 'in_progress'),
     timeline: timeline.slice(0, n),
+    trend,
   };
 }

@@ -5,3 +5,4 @@ export { list } from './list.mjs';
 export { toolPicker } from './tool-picker.mjs';
 export { checklist } from './checklist.mjs';
 export { workSpent } from './work-spent.mjs';
+export { chart } from './chart.mjs';

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import { exportCsv } from '../../core/reports/csv';
 import { labelSheetPdf, toolPageUrl } from '../../core/reports/labels';
 import { toolHistoryPdf } from '../../core/reports/toolHistory';
 import { createTool } from '../../core/tools/service';
+import { uploadPhoto, withdrawPhoto } from '../../core/photos/service';
+import { PhotoStore } from '../../core/photos/store';
 import { backends, countRows } from '../support/db';
 import { rejects } from '../support/expect';
 import { engineer, technician } from '../support/actors';
 import { buildKpiHistory, RANGE, type KpiHistory } from '../support/kpi-history';
-import { parseCsv, readPdf } from '../support/pdf';
+import { jpeg, png } from '../support/images';
+import { parseCsv, pdfImages, readPdf } from '../support/pdf';
 
 async function collect(lines: AsyncIterable<string>): Promise<string> {
   let out = '';
@@ -54,6 +60,66 @@ for (const backend of backends) {
       await db('inspections').where('tool_id', h.tools.C).delete();
     });
 
+    it('prints names and notes in German, Polish, Czech, Turkish, Greek and Cyrillic with an embedded font; CJK as ? without failing', async () => {
+      const tool = await createTool(db, technician, {
+        assetNumber: 'U-100', name: 'Łożysko ślizgowe ŻÓŁW', cavityCount: 2, customer: 'ООО «Пресс-Форма» Щёлково', owner: 'Kalıpçılık Ağır Sanayi İzmir',
+        toolmaker: 'Nástrojárna Žďár, Příbram', location: 'Halle Süd, Gießerei', partNumbers: ['Δ-4 σύνδεσμος'],
+      });
+      await db('failure_reports').insert({
+        tool_id: tool.id, failure_code_id: (await db('failure_codes').where('code', 'EJ').first('id')).id, severity: 'minor', component: 'ejector', shot_count: 10,
+        reported_by: 'test', reported_at: new Date('2026-06-01T00:00:00Z'), description: 'Auswerfer gebrochen – 顶针断裂 (Werkzeugbau Müller)',
+      });
+      const file = await toolHistoryPdf(db, engineer, { id: tool.id });
+      const { text } = await readPdf(file.content);
+      for (const expected of [
+        'U-100 Łożysko ślizgowe ŻÓŁW', 'Customer: ООО «Пресс-Форма» Щёлково', 'Owner: Kalıpçılık Ağır Sanayi İzmir', 'Toolmaker: Nástrojárna Žďár, Příbram',
+        'Location: Halle Süd, Gießerei', 'Part numbers: Δ-4 σύνδεσμος', 'Auswerfer gebrochen – ???? (Werkzeugbau Müller)',
+      ]) assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`);
+      const raw = file.content.toString('latin1');
+      assert.match(raw, /\/BaseFont \/[A-Z]{6}\+DejaVuSans\b/, 'the font is embedded (as a subset)');
+      assert.ok(!raw.includes('Helvetica'), 'no standard font is used');
+    });
+
+    it('prints the thumbnails of the tool’s photos: withdrawn ones left out, an unreadable one listed as such', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-report-photos-'));
+      try {
+        const store = new PhotoStore(path.join(dir, 'photos'), path.join(dir, 'keys', 'photo.key'));
+        const tool = await createTool(db, technician, { assetNumber: 'PH-1', name: 'Photo tool', cavityCount: 1 });
+        const [failureId] = (await db('failure_reports').insert({
+          tool_id: tool.id, failure_code_id: (await db('failure_codes').where('code', 'WL').first('id')).id, severity: 'major', component: 'cooling', shot_count: 5,
+          reported_by: 'test', reported_at: new Date('2026-06-02T00:00:00Z'),
+        }).returning('id')).map((r: { id: number }) => r.id);
+        const upload = (image: Buffer, input: Record<string, unknown>) => uploadPhoto(db, technician, input, image, { store });
+        const own = await upload(await jpeg(800, 600), { toolId: tool.id, caption: 'Kühlkanal verkalkt, łączka' });
+        const leak = await upload(await png(400, 300), { failureReportId: failureId, caption: 'Течь у разъёма' });
+        const gone = await upload(await jpeg(640, 480, '#2040c0'), { toolId: tool.id, caption: 'wrong tool' });
+        const broken = await upload(await jpeg(640, 480, '#20c040'), { toolId: tool.id });
+        await withdrawPhoto(db, engineer, { id: gone.id, reason: 'another tool' });
+        const { thumbnail_path: thumb } = await db('photos').where('id', broken.id).first('thumbnail_path');
+        fs.writeFileSync(path.join(store.dir, thumb), 'not an encrypted photo');
+
+        const file = await toolHistoryPdf(db, technician, { id: tool.id }, new Date(), { store });
+        const { text } = await readPdf(file.content);
+        assert.ok(text.includes('Photos (3)'), text);
+        assert.ok(text.includes(`#${own.id} tool`) && text.includes('Kühlkanal verkalkt, łączka'), text);
+        assert.ok(text.includes(`#${leak.id} failure #${failureId}`) && text.includes('Течь у разъёма'), text);
+        // (The reason wraps inside its box.)
+        assert.ok(text.includes(`#${broken.id} tool`) && text.replace(/\s+/g, ' ').includes('unreadable: its file is damaged or was altered'), text);
+        assert.ok(!text.includes(`#${gone.id} `) && !text.includes('wrong tool'), 'the withdrawn photo is left out');
+        const images = await pdfImages(file.content);
+        assert.equal(images.length, 2, 'one image XObject per readable photo');
+        // The thumbnails as core/photos made them (at most 320 px), not the originals.
+        assert.deepEqual(images.map((i) => [i.width, i.height]).sort(), [[320, 240], [320, 240]]);
+
+        // Without a photo the section says so, and nothing is painted.
+        const plain = await toolHistoryPdf(db, technician, { assetNumber: 'M-200' }, new Date(), { store });
+        assert.ok((await readPdf(plain.content)).text.includes('Photos (0)'));
+        assert.equal((await pdfImages(plain.content)).length, 0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('refuses an unknown tool by its field', async () => {
       await rejects(toolHistoryPdf(db, engineer, { assetNumber: 'M-404' }), 'not_found', 'assetNumber');
     });
@@ -72,6 +138,12 @@ for (const backend of backends) {
       assert.equal(three.pages, 1, '21 labels a page');
       const [event] = await audits(db, 'report.labels');
       assert.deepEqual(event.after.assetNumbers, assets);
+    });
+
+    it('prints a label whose tool name is not Latin-1', async () => {
+      await createTool(db, technician, { assetNumber: 'L-XXX', name: 'Форма крышки, kalıp łożysko', cavityCount: 1 });
+      const { text } = await readPdf((await labelSheetPdf(db, engineer, { assetNumbers: ['L-XXX'], baseUrl: 'https://toolroom.plant.example' })).content);
+      assert.ok(text.includes('Форма крышки, kalıp łożysko'), text);
     });
 
     it('refuses unknown tools and a base URL that is not http(s), naming the field, with nothing audited', async () => {

@@ -112,6 +112,23 @@ for (const backend of backends) {
         assert.equal((await toolView(db, tina, { id: v.tool.id, limit: 2 })).timeline.length, 2);
       });
 
+      it("brings the tool's trend along: shots per UTC day over 30 days and each plan's forecast at this week's pace", async () => {
+        const [tool] = await db('tools').where('asset_number', 'D-1').select('id');
+        const at = new Date(Date.now() - 60_000);
+        await db('shot_readings').insert({ source: 'manual:view-test', tool_id: tool.id, at, delta: 700, outcome: 'manual' });
+        try {
+          const { trend } = await toolView(db, tina, { assetNumber: 'D-1' });
+          assert.equal(trend.shotsPerDay.length, 30);
+          assert.deepEqual(trend.shotsPerDay.filter((d) => d.shots > 0), [{ day: at.toISOString().slice(0, 10), shots: 700 }]);
+          const [plan] = trend.plans;
+          assert.deepEqual([trend.plans.length, plan.planName, plan.shotsPerDay], [1, 'PM', 100]);
+          // 500 shots to go at 700 / 7 = 100 a day.
+          assert.ok(Math.abs(plan.dueInDays! - 5) < 0.01, `due in ${plan.dueInDays} days`);
+        } finally {
+          await db('shot_readings').where('source', 'manual:view-test').delete();
+        }
+      });
+
       it('names the field when the tool does not exist or the input is wrong, and writes nothing', async () => {
         const before = await tableCounts(db);
         await rejects(toolView(db, tina, { assetNumber: 'NOPE' }), 'not_found', 'assetNumber');

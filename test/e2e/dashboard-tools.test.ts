@@ -54,6 +54,13 @@ describe('dashboard: tool pages', function () {
     await mountTool(dash.db, system, { assetNumber: 'M-3006', pressCode: 'P01' });
     // M-3005's 30-day PM is 40 days old: OVERDUE on the home page.
     await createPlan(dash.db, system, { assetNumber: 'M-3005', name: 'Monthly PM', intervalDays: 30, lastPmAt: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    // M-3011's trend: shots 60 days, 3 days and a minute ago (2,100 this week: 300 a day), a shot plan and a calendar one.
+    const m3011 = await dash.db('tools').where('asset_number', 'M-3011').first();
+    await dash.db('shot_readings').insert(([[60, 5000], [3, 1400], [0, 700]] as const).map(([days, delta]) => ({
+      source: 'manual:e2e-trend', tool_id: m3011.id, at: trendAt(days), delta, outcome: 'manual',
+    })));
+    await createPlan(dash.db, system, { assetNumber: 'M-3011', name: 'Shot PM', intervalShots: 1000, lastPmLifetimeShots: 0 });
+    await createPlan(dash.db, system, { assetNumber: 'M-3011', name: 'Monthly check', intervalDays: 30, lastPmAt: new Date(Date.now() - 20 * 86_400_000).toISOString() });
     const m3009 = await dash.db('tools').where('asset_number', 'M-3009').first();
     await createAction(dash.db, system, { toolId: m3009.id, title: 'Polish parting line', assigneeId: users.technician.id });
     browser = await launchBrowser();
@@ -63,6 +70,11 @@ describe('dashboard: tool pages', function () {
     await browser?.close();
     await dash?.stop();
   });
+
+  const started = Date.now();
+  /** A reading's time `days` before the suite started (a minute before for 0), and its UTC day. */
+  const trendAt = (days: number) => new Date(started - days * 86_400_000 - 60_000);
+  const utcDay = (days: number) => trendAt(days).toISOString().slice(0, 10);
 
   const value = (page: Page, name: string) => page.inputValue(`input[name="${name}"], textarea[name="${name}"]`);
 
@@ -206,6 +218,35 @@ describe('dashboard: tool pages', function () {
       await page.waitForURL(/\/dashboard\/report-failure\?asset=M-3007$/);
       await gotoDashboard(page, dash.base, '/dashboard/tool?asset=NOPE-1', '[data-test=error]');
       assert.match((await page.textContent('[data-test=error]'))!, /No tool NOPE-1/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a tool's page shows its shots per day over 30 or 90 days and when each PM falls due at this week's pace", async () => {
+    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3011', ready: '[data-test=shots-chart]' });
+    try {
+      const bars = () => page.$$eval('[data-test=shots-chart] [data-day]', (els) => els.map((e) => [e.getAttribute('data-day'), Number(e.getAttribute('data-shots'))] as [string, number]));
+      // The first answer (the tool view) brings the 30 days along.
+      const thirty = await bars();
+      assert.equal(thirty.length, 30);
+      assert.deepEqual(thirty.filter(([, n]) => n > 0), [[utcDay(3), 1400], [utcDay(0), 700]]);
+      assert.match((await page.textContent('[data-test=trend-total]'))!, /2,100 shots in the last 30 days/);
+      const forecast = (plan: string) => page.textContent(`[data-test=forecast] [data-plan="${plan}"]`);
+      assert.match((await forecast('Shot PM'))!, /due in 3\.3 days at this week's pace \(300 shots a day\)/);
+      assert.match((await forecast('Monthly check'))!, /due in (9\.9|10\.0) days by the calendar/);
+      assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
+      await screenshot(page, 'tool-trend-tablet');
+
+      await page.click('[data-test=trend-90]');
+      await page.waitForFunction(`document.querySelectorAll('[data-test=shots-chart] [data-day]').length === 90`, undefined, { timeout: 30000 });
+      assert.deepEqual((await bars()).filter(([, n]) => n > 0), [[utcDay(60), 5000], [utcDay(3), 1400], [utcDay(0), 700]]);
+      assert.match((await page.textContent('[data-test=trend-total]'))!, /7,100 shots in the last 90 days/);
+      // The tallest column is the 5,000-shot day; the others in proportion.
+      const heights = await page.$$eval('[data-test=shots-chart] [data-shots="5000"], [data-test=shots-chart] [data-shots="700"]', (els) => els.map((e) => Number(e.getAttribute('height'))));
+      assert.deepEqual(heights.map((h) => Math.round(h)), [140, Math.round((140 * 700) / 5000)]);
+      await page.click('[data-test=trend-30]');
+      await page.waitForFunction(`document.querySelectorAll('[data-test=shots-chart] [data-day]').length === 30`, undefined, { timeout: 30000 });
     } finally {
       await context.close();
     }
