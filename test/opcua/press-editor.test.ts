@@ -82,7 +82,9 @@ describe('toolroom-press-opcua edit dialog in the Node-RED editor (Chromium)', f
     await editNew('aa00000000000001', 'JobCycleCounter');
     await page.click('#toolroom-press-opcua-find');
     const use = page.locator('#toolroom-press-opcua-browse button', { hasText: 'P02' });
-    await use.waitFor({ timeout: 60_000 });
+    await use.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nthe dialog shows: ${await page.locator('#toolroom-press-opcua-browse').innerText()}`);
+    });
     const shown = await page.locator('#toolroom-press-opcua-browse').innerText();
     assert.match(shown, /IMM2MES/, 'names the namespace found');
     assert.ok(shown.includes(`MachineCycleCounter: ${simulatorNodeId('P02', 'MachineCycleCounter')} (UInt64)`), shown);
