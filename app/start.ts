@@ -41,6 +41,7 @@ import { acquireDatabase, targetFromEnv } from './databases';
 import { channelSettingsFromEnv } from './notifications';
 import { startNotifier } from '../core/notifications/notifier';
 import { describeTarget } from '../nodes/lib/config';
+import { SIMULATOR_ENDPOINT_ENV } from '../nodes/lib/opcua-press-client';
 import { finalErrorHandler, securityHeaders } from '../http/hardening';
 import { RefusalAudit } from '../core/audit/refusals';
 import { dashboardAssets, dashboardAssetsDir } from '../http/dashboard-assets';
@@ -259,6 +260,9 @@ async function main(): Promise<void> {
     const presses = started.presses.map((p) => `${p.name}=${p.mouldId || '-'}`).join(' ');
     console.log(`Toolroom: press simulator ${simulator.endpoint}, a cycle every ${simulation.cycleTimeMs} ms: ${presses}`);
   }
+  // The demo flow's press nodes (demo: true) connect to this endpoint, and without it say once that no press runs.
+  if (simulator) process.env[SIMULATOR_ENDPOINT_ENV] = simulator.endpoint;
+  else delete process.env[SIMULATOR_ENDPOINT_ENV];
 
   const flowFile = path.join(userDir, 'flows.json');
   if (!fs.existsSync(flowFile)) {

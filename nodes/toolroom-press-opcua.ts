@@ -1,4 +1,7 @@
+import { ToolroomError } from '../core/errors';
+import { browseChildren, browseRequest, findEuromap77, type BrowseInput } from './lib/opcua-browse';
 import {
+  SIMULATOR_ENDPOINT_ENV,
   pressWatchOptions,
   watchPress,
   type PressConnectionState,
@@ -7,13 +10,14 @@ import {
   type PressWatch,
   type PressWatchOptions,
 } from './lib/opcua-press-client';
-import type { Node, NodeAPI } from './lib/red';
+import type { AdminResponse, Node, NodeAPI } from './lib/red';
 
 /**
  * toolroom-press-opcua: one press's EUROMAP 77 counters over OPC-UA, sent as readings for
  * toolroom-shot-count. No input; one message per counter change, and one after every
  * (re)connect with the value read then, so a cut connection loses no cycle. The OPC-UA work is
- * in lib/opcua-press-client.
+ * in lib/opcua-press-client; the edit dialog browses the press through POST
+ * /toolroom-press-opcua/browse (lib/opcua-browse), for editors with full access only.
  */
 
 export = function (RED: NodeAPI) {
@@ -25,6 +29,20 @@ export = function (RED: NodeAPI) {
   }
 
   function start(node: Node<PressOpcuaCredentials>, def: PressOpcuaDef) {
+    if (def.demo) {
+      // The demo flow's presses exist only while `npm start -- --simulate` runs its simulator: say so once, connect to nothing.
+      const simulator = process.env[SIMULATOR_ENDPOINT_ENV]?.trim();
+      if (!simulator) {
+        node.status({ fill: 'grey', shape: 'ring', text: t('noSimulator') });
+        node.warn(RED._('toolroom-press-opcua.errors.noSimulator', { press: def.press ?? '' }));
+        node.on('close', (_removed, done) => {
+          node.status({});
+          done();
+        });
+        return;
+      }
+      def = { ...def, endpoint: simulator };
+    }
     let options: PressWatchOptions;
     try {
       options = pressWatchOptions(def, node.credentials ?? {});
@@ -76,6 +94,31 @@ export = function (RED: NodeAPI) {
       );
     });
   }
+
+  /** The answer to a browse that failed: a bad request names its fields; a press that cannot be reached says why. */
+  function refuse(res: AdminResponse, err: unknown, secrets: unknown[]) {
+    if (err instanceof ToolroomError) {
+      res.status(err.code === 'validation' ? 400 : 409).json({ error: { code: err.code, message: err.message, details: err.cause.details } });
+      return;
+    }
+    let message = err instanceof Error ? err.message : String(err);
+    // node-opcua's messages carry no password, but one typed into a field must never come back.
+    for (const s of secrets) if (typeof s === 'string' && s.length >= 3) message = message.split(s).join('***');
+    res.status(502).json({ error: { code: 'press_unreachable', message } });
+  }
+
+  // The edit dialog's browser: editors with full access only (a read-only editor cannot point the server at a host).
+  RED.httpAdmin.post('/toolroom-press-opcua/browse', RED.auth.needsPermission('toolroom-press-opcua.write'), (req, res) => {
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as BrowseInput & { id?: unknown };
+    // A deployed node's stored login, for a dialog that shows only the password placeholder.
+    const stored = typeof body.id === 'string' && body.id ? ((RED.nodes.getCredentials(body.id) ?? {}) as PressOpcuaCredentials) : {};
+    browseRequest(body, stored)
+      .then((r): Promise<unknown> => (r.action === 'children' ? browseChildren(r.connection, r.nodeId) : findEuromap77(r.connection)))
+      .then(
+        (result) => res.json(result),
+        (err: unknown) => refuse(res, err, [body.password, stored.password]),
+      );
+  });
 
   RED.nodes.registerType('toolroom-press-opcua', PressOpcua, {
     credentials: {

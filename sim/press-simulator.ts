@@ -12,6 +12,7 @@ import {
   type UAVariable,
 } from 'node-opcua';
 import { freePort } from '../lib/net';
+import { EUROMAP77_URIS, MACHINERY_URI } from '../nodes/lib/opcua-browse';
 import { euromap77Paths, type Euromap77Variable } from '../nodes/lib/opcua-press-client';
 
 /**
@@ -216,22 +217,27 @@ export async function startPressSimulator(options: PressSimulatorOptions): Promi
   function buildAddressSpace(s: OPCUAServer) {
     const addressSpace = s.engine.addressSpace!;
     const ns = addressSpace.getOwnNamespace();
-    const machines = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Machines', nodeId: 's=Machines' });
+    // Node ids in the server's own namespace (ns=1), browse names in the companion specs' namespaces as a
+    // real press has them (found by URI, not index): Machines in OPC 40001 Machinery, the rest in OPC 40077.
+    const machinery = addressSpace.registerNamespace(MACHINERY_URI).index;
+    const imm = addressSpace.registerNamespace(EUROMAP77_URIS[0]).index;
+    const q = (name: string, namespaceIndex = imm) => ({ name, namespaceIndex });
+    const machines = ns.addFolder(addressSpace.rootFolder.objects, { browseName: q('Machines', machinery), nodeId: 's=Machines' });
     for (const state of states.values()) {
       const name = state.options.name;
       const paths = euromap77Paths(name);
       const machine = ns.addObject({ organizedBy: machines, browseName: name, nodeId: `s=Machines/${name}` });
-      const jobs = ns.addObject({ componentOf: machine, browseName: 'Jobs', nodeId: `s=Machines/${name}/Jobs` });
+      const jobs = ns.addObject({ componentOf: machine, browseName: q('Jobs'), nodeId: `s=Machines/${name}/Jobs` });
       const parents = {
-        ActiveJobValues: ns.addObject({ componentOf: jobs, browseName: 'ActiveJobValues', nodeId: `s=Machines/${name}/Jobs/ActiveJobValues` }),
-        ActiveJob: ns.addObject({ componentOf: jobs, browseName: 'ActiveJob', nodeId: `s=Machines/${name}/Jobs/ActiveJob` }),
+        ActiveJobValues: ns.addObject({ componentOf: jobs, browseName: q('ActiveJobValues'), nodeId: `s=Machines/${name}/Jobs/ActiveJobValues` }),
+        ActiveJob: ns.addObject({ componentOf: jobs, browseName: q('ActiveJob'), nodeId: `s=Machines/${name}/Jobs/ActiveJob` }),
       };
       const variables = {} as Record<Euromap77Variable, UAVariable>;
       for (const v of VARIABLES) {
         const parent = paths[v].includes('/ActiveJobValues/') ? parents.ActiveJobValues : parents.ActiveJob;
         const uaVariable = ns.addVariable({
           componentOf: parent,
-          browseName: v,
+          browseName: q(v),
           nodeId: `s=${paths[v]}`,
           dataType: DATA_TYPES[v],
           minimumSamplingInterval: SAMPLING_MS,

@@ -21,13 +21,39 @@ export const COUNTING_OUTCOMES: readonly Outcome[] = ['counted', 'reset', 'rollo
 export type CounterWidth = 'uint16' | 'uint32' | 'uint64' | { decimal: number };
 
 export interface CounterConfig {
-  width: CounterWidth;
+  /** Absent: the width of the reading's counter data type (counterTypeWidth), else uint32. */
+  width?: CounterWidth;
   /** The largest step counted without review; anything larger is held for an engineer. */
   jumpLimit: number | bigint;
 }
 
 /** A press cycling every 2 s makes 1 800 shots an hour: a larger step needs a person's eye. */
-export const DEFAULT_COUNTER_CONFIG: CounterConfig = { width: 'uint32', jumpLimit: 10_000 };
+export const DEFAULT_COUNTER_CONFIG: CounterConfig = { jumpLimit: 10_000 };
+
+/** The width of a counter whose data type nobody reported. */
+export const DEFAULT_WIDTH: CounterWidth = 'uint32';
+
+/** OPC-UA built-in data types a cycle counter may have, and where each wraps (a Byte after 255). */
+const DATA_TYPE_WIDTHS: Record<string, CounterWidth> = { Byte: { decimal: 255 }, UInt16: 'uint16', UInt32: 'uint32', UInt64: 'uint64' };
+
+/**
+ * The width a reading's counter is counted with: the node's own setting if it fixes one, else the
+ * counter's OPC-UA data type as the press node reported it (`counterType`), else uint32. A signed or
+ * floating-point counter (Int32, Double, ...) is refused whatever the setting: it goes negative or
+ * loses cycles where it wraps, so its shots cannot be trusted. `source` names the counter (endpoint#node id).
+ */
+export function counterWidthFor(config: CounterConfig, counterType: string | null, source: string, field = 'counterType'): CounterWidth {
+  if (counterType === null) return config.width ?? DEFAULT_WIDTH;
+  const width = DATA_TYPE_WIDTHS[counterType];
+  if (width === undefined) {
+    throw validationError([{
+      field,
+      rule: 'unsigned_counter',
+      message: `the counter ${source} is ${counterType}: a shot counter must be an unsigned whole number (Byte, UInt16, UInt32 or UInt64); point the press node at the press's cycle counter`,
+    }]);
+  }
+  return config.width ?? width;
+}
 
 /** What is remembered per source (a row of counter_states). */
 export interface CounterState {
@@ -121,7 +147,7 @@ function limitOf(config: CounterConfig): bigint {
  */
 export function countReading(state: CounterState, reading: Reading, config: CounterConfig): CountResult {
   const limit = limitOf(config);
-  const max = counterMax(config.width);
+  const max = counterMax(config.width ?? DEFAULT_WIDTH);
   const held = state.held ?? null;
 
   if ('shots' in reading) {

@@ -48,11 +48,14 @@ export const shotReadingInput = z
     // OPC 40077 LastCycleTime may be fractional; a cycle over a day is a unit mix-up.
     cycleTimeMs: z.number().min(0).max(86_400_000).transform(Math.round).nullish(),
     mouldId: z.string().trim().max(40).nullish(),
+    // The counter's OPC-UA data type as the press node read it (UInt16, UInt32, ...): its width unless the shot counter fixes one.
+    counterType: z.string().trim().min(1).max(40).nullish(),
   })
   .strict()
   .superRefine((v, ctx) => {
     oneOf(['press', 'tool'])(v, ctx);
     oneOf(['counter', 'shots'])(v, ctx);
+    if (v.counterType && v.counter === undefined) ctx.addIssue({ code: 'custom', path: ['counterType'], message: 'goes with a counter, not with shots', params: { rule: 'with_counter' } });
     if (v.shots === 0n) ctx.addIssue({ code: 'custom', path: ['shots'], message: 'must be at least 1', params: { rule: 'positive' } });
   })
   .transform((v) => {
@@ -66,6 +69,7 @@ export const shotReadingInput = z
       source: v.source ?? (v.shots !== undefined ? `${subject}:manual` : subject),
       cycleTimeMs: v.cycleTimeMs ?? null,
       mouldId: v.mouldId ? v.mouldId.toUpperCase() : null,
+      counterType: v.counterType ?? null,
     };
   });
 export type ShotReadingInput = z.input<typeof shotReadingInput>;

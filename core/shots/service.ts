@@ -3,13 +3,13 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound, validationError, type FieldProblem } from '../errors';
+import { conflict, notFound, ToolroomError, validationError, type FieldProblem } from '../errors';
 import type { Remount } from '../mounts/service';
 import { enqueueShots, type ShotPoint } from '../outbox/shots';
 import { pmTransitionsInTransaction } from '../pm/service';
 import type { PmTransition } from '../pm/schema';
 import { parse } from '../validate';
-import { countReading, counterMax, DEFAULT_COUNTER_CONFIG, type CounterConfig, type CounterState, type Outcome } from './counter';
+import { countReading, counterMax, counterWidthFor, DEFAULT_COUNTER_CONFIG, type CounterConfig, type CounterState, type CounterWidth, type Outcome } from './counter';
 import { shotReadingsInput, type ShotReading } from './schema';
 import { attribute, type Attributed, type MouldMismatch } from './attribution';
 import { addShots } from './lifetime';
@@ -119,14 +119,26 @@ async function lockStates(trx: Knex.Transaction, sources: Map<string, number | n
 /** Readings from counter sources, with the press each counts for: their states are locked and written. */
 type CounterSources = Map<string, number | null>;
 
-/** A counter value beyond the configured width is a bad reading, refused before anything is read. */
-function checkCounterWidth(readings: ShotReading[], config: CounterConfig): void {
-  const max = counterMax(config.width);
+/**
+ * Each reading's counter width (the setting's, else its counter type's); a counter type that cannot be
+ * counted, or a value beyond the width, is a bad reading, refused before anything is read.
+ */
+function counterWidths(readings: ShotReading[], config: CounterConfig): CounterWidth[] {
   const problems: FieldProblem[] = [];
-  readings.forEach((r, i) => {
-    if (r.counter !== null && r.counter > max) problems.push({ field: `${i}.counter`, rule: 'within_width', message: `must not exceed the counter's maximum ${max}` });
+  const widths = readings.map((r, i) => {
+    try {
+      const width = counterWidthFor(config, r.counter !== null ? r.counterType : null, r.source, `${i}.counterType`);
+      const max = counterMax(width);
+      if (r.counter !== null && r.counter > max) problems.push({ field: `${i}.counter`, rule: 'within_width', message: `must not exceed the counter's maximum ${max}` });
+      return width;
+    } catch (err) {
+      if (!(err instanceof ToolroomError)) throw err;
+      problems.push(...err.cause.details);
+      return 'uint64';
+    }
   });
   if (problems.length) throw validationError(problems);
+  return widths;
 }
 
 /**
@@ -164,7 +176,7 @@ async function markDuplicates(trx: Knex.Transaction, work: Work[], sources: stri
  * Count: each new reading turned into shots by the counter semantics against its source's state
  * (which moves on), in time order. Returns each reading's result (in the given order) and the rows to store.
  */
-function count(work: Work[], states: Map<string, CounterState>, config: CounterConfig): { results: ReadingResult[]; rows: Record<string, unknown>[] } {
+function count(work: Work[], states: Map<string, CounterState>, config: CounterConfig, widths: CounterWidth[]): { results: ReadingResult[]; rows: Record<string, unknown>[] } {
   const results: ReadingResult[] = new Array(work.length);
   const rows: Record<string, unknown>[] = [];
   for (const w of work) {
@@ -175,7 +187,7 @@ function count(work: Work[], states: Map<string, CounterState>, config: CounterC
       continue;
     }
     const state = states.get(r.source) ?? { lastCounter: null, lastAt: null, held: null };
-    const c = countReading(state, r.counter !== null ? { counter: r.counter, at: r.at } : { shots: r.shots!, at: r.at }, config);
+    const c = countReading(state, r.counter !== null ? { counter: r.counter, at: r.at } : { shots: r.shots!, at: r.at }, { ...config, width: widths[w.index] });
     if (r.counter !== null) states.set(r.source, c.nextState);
     // Shots made while no tool was mounted go to no tool; the reading keeps them, so they can be assigned later.
     const unattributed = w.toolId === null && c.delta > 0n;
@@ -320,12 +332,12 @@ export async function recordReadings(db: Knex, actor: Actor, input: unknown, opt
 
 /** recordReadings' work on parsed readings inside the caller's transaction (a manual entry comes here too: core/shots/manual.ts). */
 export async function recordReadingsInTransaction(trx: Knex.Transaction, actor: Actor, readings: ShotReading[], config: CounterConfig): Promise<RecordResult> {
-  checkCounterWidth(readings, config);
+  const widths = counterWidths(readings, config);
   const sources = [...new Set(readings.map((r) => r.source))];
   const { work, counterSources, states } = await resolve(trx, readings);
   await markDuplicates(trx, work, sources);
   const { remounts, mismatches } = await attribute(trx, actor, work);
-  const { results, rows } = count(work, states, config);
+  const { results, rows } = count(work, states, config, widths);
   await storeReadings(trx, rows, states, counterSources, results);
   const { perTool, lifetime } = await creditTools(trx, work, results);
   const transitions = await announce(trx, actor, { sources, results, perTool, lifetime, mismatches });

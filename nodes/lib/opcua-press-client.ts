@@ -8,7 +8,7 @@ import type {
   OPCUAClient,
   UserIdentityInfo,
 } from 'node-opcua';
-import { validationError } from '../../core/errors';
+import { validationError, type FieldProblem } from '../../core/errors';
 import { isPressCode } from '../../core/codes';
 import { expandEnv } from '../../app/databases';
 import type { NodeDef } from './red';
@@ -96,6 +96,11 @@ export interface PressReading {
   source: string;
   cycleTimeMs: number | null;
   mouldId: string | null;
+  /**
+   * The counter's OPC-UA built-in data type (UInt16, UInt32, UInt64, ...; read once per session):
+   * toolroom-shot-count takes its width from it. Absent when the server would not say.
+   */
+  counterType?: string;
 }
 
 /** What the press shows besides the reading. */
@@ -118,16 +123,16 @@ export interface PressWatch {
   close(): Promise<void>;
 }
 
-type NodeOpcua = typeof import('node-opcua');
+export type NodeOpcua = typeof import('node-opcua');
 let loading: Promise<NodeOpcua> | undefined;
-function opcua(): Promise<NodeOpcua> {
+export function opcua(): Promise<NodeOpcua> {
   return (loading ??= import('node-opcua'));
 }
 
 /** One certificate manager per PKI folder in this process: two would race creating the same key. */
 const managers = new Map<string, { users: number; ready: Promise<OPCUACertificateManager> }>();
 
-async function acquireManager(root: string, trust: boolean): Promise<OPCUACertificateManager> {
+export async function acquireManager(root: string, trust: boolean): Promise<OPCUACertificateManager> {
   let held = managers.get(root);
   if (!held) {
     const ready = opcua().then(async ({ OPCUACertificateManager }) => {
@@ -146,12 +151,37 @@ async function acquireManager(root: string, trust: boolean): Promise<OPCUACertif
   return m;
 }
 
-async function releaseManager(root: string): Promise<void> {
+export async function releaseManager(root: string): Promise<void> {
   const held = managers.get(root);
   if (!held || --held.users > 0) return;
   managers.delete(root);
   const m = await held.ready.catch(() => null);
   await m?.dispose();
+}
+
+/** The connection settings a client needs (a watch's options, or a browse's). */
+export type PressConnection = Pick<PressWatchOptions, 'endpoint' | 'press' | 'securityMode' | 'securityPolicy' | 'user' | 'certificateRoot' | 'trustServerCertificates'>;
+
+/** A client for one press; one connection attempt per connect (callers retry their own way). */
+export function createClient(O: NodeOpcua, options: PressConnection, manager: OPCUACertificateManager, delays: { initialDelay: number; maxDelay: number }): OPCUAClient {
+  const secure = options.securityMode !== undefined && options.securityMode !== 'None';
+  return O.OPCUAClient.create({
+    applicationName: 'Toolroom press client',
+    clientName: `toolroom ${options.press}`,
+    endpointMustExist: false,
+    keepSessionAlive: true,
+    requestedSessionTimeout: 60000,
+    securityMode: O.MessageSecurityMode[options.securityMode ?? 'None'],
+    securityPolicy: O.SecurityPolicy[secure ? (options.securityPolicy ?? 'Basic256Sha256') : 'None'],
+    clientCertificateManager: manager,
+    // One attempt per connect (our loop backs off); once connected, node-opcua's reconnection retries for ever.
+    connectionStrategy: { ...delays, maxRetry: 1 },
+  });
+}
+
+/** The login a session is opened with: the user, or anonymous. */
+export function identityOf(O: NodeOpcua, user: PressConnection['user']): UserIdentityInfo {
+  return user ? { type: O.UserTokenType.UserName, userName: user.username, password: user.password } : { type: O.UserTokenType.Anonymous };
 }
 
 /** A UInt64/Int64 arrives as [high, low]; beyond 2^53 a counter goes on as a digit string. */
@@ -192,7 +222,7 @@ function timeOf(dv: DataValue | undefined): number | null {
 }
 
 /** Wait for `p` (its failure is no concern here), but no longer than `ms`. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
+export async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
@@ -216,6 +246,7 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
   let lastSent: { counter: number | string; at: number; mouldId: string | null } | null = null;
   let flushPending = false;
   let lastState: string | null = null;
+  let counterType: string | null = null;
 
   const state = (s: PressConnectionState, detail?: string) => {
     if (closed) return;
@@ -251,6 +282,7 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
         source,
         cycleTimeMs: typeof ct === 'number' && Number.isFinite(ct) && ct >= 0 ? ct : null,
         mouldId,
+        ...(counterType ? { counterType } : {}),
       },
       { numCavities: typeof cav === 'number' ? cav : null, cause },
     );
@@ -284,20 +316,14 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
     reading('connect');
   }
 
-  function create(O: NodeOpcua, manager: OPCUACertificateManager): OPCUAClient {
-    const secure = options.securityMode !== undefined && options.securityMode !== 'None';
-    return O.OPCUAClient.create({
-      applicationName: 'Toolroom press client',
-      clientName: `toolroom ${options.press}`,
-      endpointMustExist: false,
-      keepSessionAlive: true,
-      requestedSessionTimeout: 60000,
-      securityMode: O.MessageSecurityMode[options.securityMode ?? 'None'],
-      securityPolicy: O.SecurityPolicy[secure ? (options.securityPolicy ?? 'Basic256Sha256') : 'None'],
-      clientCertificateManager: manager,
-      // One attempt per connect (our loop backs off); once connected, node-opcua's reconnection retries for ever.
-      connectionStrategy: { initialDelay, maxDelay, maxRetry: 1 },
-    });
+  /** The counter's built-in data type (its DataType attribute, followed up to a built-in type), or null. */
+  async function readCounterType(session: ClientSession, O: NodeOpcua): Promise<string | null> {
+    try {
+      const type = await session.getBuiltInDataType(O.resolveNodeId(options.nodeIds.counter));
+      return type === O.DataType.Null ? null : O.DataType[type];
+    } catch {
+      return null; // a counter that cannot be read says so in readNow
+    }
   }
 
   /**
@@ -308,7 +334,7 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
     const manager = await acquireManager(options.certificateRoot, options.trustServerCertificates ?? true);
     let client: OPCUAClient;
     try {
-      client = create(O, manager);
+      client = createClient(O, options, manager, { initialDelay, maxDelay });
     } catch (err) {
       await releaseManager(options.certificateRoot);
       throw err;
@@ -323,10 +349,7 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
     });
 
     async function openSession(): Promise<void> {
-      const identity: UserIdentityInfo = options.user
-        ? { type: O.UserTokenType.UserName, userName: options.user.username, password: options.user.password }
-        : { type: O.UserTokenType.Anonymous };
-      const session = await client.createSession(identity);
+      const session = await client.createSession(identityOf(O, options.user));
       mine.session = session;
       let repairFailures = 0;
       session.on('session_closed', () => lost('session closed by the server'));
@@ -340,6 +363,7 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
       });
       if (closed) return;
 
+      counterType = await readCounterType(session, O);
       latest = {};
       await readNow(session, O);
       if (closed) return;
@@ -438,8 +462,9 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
 
 // toolroom-press-opcua's settings (the node itself is ../toolroom-press-opcua.ts).
 
-export interface PressOpcuaDef extends NodeDef {
-  endpoint?: string;
+export interface PressOpcuaDef extends NodeDef, ConnectionDef {
+  /** Demo flow: connect only to the simulator of `npm start -- --simulate` (TOOLROOM_SIMULATOR_ENDPOINT), else say so once. */
+  demo?: boolean;
   press?: string;
   /** The machine's object under Objects/Machines; '' = the press code. */
   machine?: string;
@@ -448,10 +473,6 @@ export interface PressOpcuaDef extends NodeDef {
   lastCycleTimeNodeId?: string;
   mouldIdNodeId?: string;
   numCavitiesNodeId?: string;
-  securityMode?: string;
-  securityPolicy?: string;
-  pkiDir?: string;
-  trustServerCertificates?: boolean;
   samplingInterval?: number | string;
 }
 
@@ -463,20 +484,26 @@ export interface PressOpcuaCredentials {
 const MODES: SecurityModeName[] = ['None', 'Sign', 'SignAndEncrypt'];
 const COUNTERS: CycleCounter[] = ['MachineCycleCounter', 'JobCycleCounter'];
 export const DEFAULT_PKI_DIR = '${TOOLROOM_DATA_DIR}/opcua-pki';
+/** Set by `npm start -- --simulate` (app/start.ts) to its simulator's endpoint: the demo flow's presses connect to it, and only then. */
+export const SIMULATOR_ENDPOINT_ENV = 'TOOLROOM_SIMULATOR_ENDPOINT';
 
-/** toolroom-press-opcua's settings as watch options; a setting that cannot work is a validation error naming it. */
-export function pressWatchOptions(def: PressOpcuaDef, credentials: PressOpcuaCredentials): PressWatchOptions {
-  const problems: { field: string; rule: string; message: string }[] = [];
+/** The connection part of the settings (endpoint, security, user, PKI), shared by the watch and the editor's browse. */
+export interface ConnectionDef {
+  endpoint?: string;
+  securityMode?: string;
+  securityPolicy?: string;
+  pkiDir?: string;
+  trustServerCertificates?: boolean;
+}
+
+const ENDPOINT = /^opc\.tcp:\/\/[^\s/:]+(:\d+)?(\/\S*)?$/;
+
+/** The connection settings, with each problem pushed to `problems` naming its field. */
+export function connectionSettings(def: ConnectionDef, credentials: PressOpcuaCredentials, problems: FieldProblem[]): Omit<PressConnection, 'press'> {
   const endpoint = (def.endpoint ?? '').trim();
-  if (!/^opc\.tcp:\/\/[^\s/:]+(:\d+)?(\/\S*)?$/.test(endpoint)) {
+  if (!ENDPOINT.test(endpoint)) {
     problems.push({ field: 'endpoint', rule: 'opc_tcp_url', message: 'must be an OPC-UA endpoint such as opc.tcp://192.168.0.10:4840' });
   }
-  const press = (def.press ?? '').trim();
-  if (!isPressCode(press)) {
-    problems.push({ field: 'press', rule: 'press_code', message: 'must be the press code: letters, digits and . _ / - (at most 40)' });
-  }
-  const counter = (def.counter || 'MachineCycleCounter') as CycleCounter;
-  if (!COUNTERS.includes(counter)) problems.push({ field: 'counter', rule: 'one_of', message: `must be one of ${COUNTERS.join(', ')}` });
   const securityMode = (def.securityMode || 'None') as SecurityModeName;
   if (!MODES.includes(securityMode)) problems.push({ field: 'securityMode', rule: 'one_of', message: `must be one of ${MODES.join(', ')}` });
   const securityPolicy = (def.securityPolicy || (securityMode === 'None' ? 'None' : 'Basic256Sha256')) as SecurityPolicyName;
@@ -485,17 +512,37 @@ export function pressWatchOptions(def: PressOpcuaDef, credentials: PressOpcuaCre
   } else if (securityMode !== 'None' && securityPolicy === 'None') {
     problems.push({ field: 'securityPolicy', rule: 'secure_policy', message: `${securityMode} needs a policy other than None` });
   }
+  const username = credentials.username?.trim() ?? '';
+  return {
+    endpoint,
+    securityMode,
+    securityPolicy: securityMode === 'None' ? 'None' : securityPolicy,
+    user: username ? { username, password: credentials.password ?? '' } : undefined,
+    certificateRoot: path.resolve(expandEnv((def.pkiDir ?? '').trim() || DEFAULT_PKI_DIR)),
+    trustServerCertificates: def.trustServerCertificates ?? true,
+  };
+}
+
+/** toolroom-press-opcua's settings as watch options; a setting that cannot work is a validation error naming it. */
+export function pressWatchOptions(def: PressOpcuaDef, credentials: PressOpcuaCredentials): PressWatchOptions {
+  const problems: FieldProblem[] = [];
+  const connection = connectionSettings(def, credentials, problems);
+  const press = (def.press ?? '').trim();
+  if (!isPressCode(press)) {
+    problems.push({ field: 'press', rule: 'press_code', message: 'must be the press code: letters, digits and . _ / - (at most 40)' });
+  }
+  const counter = (def.counter || 'MachineCycleCounter') as CycleCounter;
+  if (!COUNTERS.includes(counter)) problems.push({ field: 'counter', rule: 'one_of', message: `must be one of ${COUNTERS.join(', ')}` });
   const sampling = def.samplingInterval === undefined || def.samplingInterval === '' ? 100 : Number(def.samplingInterval);
   if (!Number.isInteger(sampling) || sampling < 0 || sampling > 60000) {
     problems.push({ field: 'samplingInterval', rule: 'range', message: 'must be whole milliseconds from 0 to 60000' });
   }
-  const username = credentials.username?.trim() ?? '';
   if (problems.length) throw validationError(problems);
 
   const defaults = defaultNodeIds((def.machine ?? '').trim() || press, counter);
   const pick = (v: string | undefined, fallback: string) => (v ?? '').trim() || fallback;
   return {
-    endpoint,
+    ...connection,
     press,
     nodeIds: {
       counter: pick(def.counterNodeId, defaults.counter),
@@ -503,11 +550,6 @@ export function pressWatchOptions(def: PressOpcuaDef, credentials: PressOpcuaCre
       mouldId: pick(def.mouldIdNodeId, defaults.mouldId),
       numCavities: pick(def.numCavitiesNodeId, defaults.numCavities),
     },
-    securityMode,
-    securityPolicy: securityMode === 'None' ? 'None' : securityPolicy,
-    user: username ? { username, password: credentials.password ?? '' } : undefined,
-    certificateRoot: path.resolve(expandEnv((def.pkiDir ?? '').trim() || DEFAULT_PKI_DIR)),
-    trustServerCertificates: def.trustServerCertificates ?? true,
     samplingIntervalMs: sampling,
   };
 }

@@ -40,16 +40,31 @@ export interface Node<Credentials = Record<string, unknown>> {
   on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
 }
 
+/** Just what an admin endpoint uses of express. */
+export interface AdminRequest {
+  body?: unknown;
+}
+export interface AdminResponse {
+  status(code: number): AdminResponse;
+  json(body: unknown): void;
+}
+export type AdminHandler = (req: AdminRequest, res: AdminResponse, next: (err?: unknown) => void) => void;
+
 export interface NodeAPI {
   nodes: {
     createNode(node: object, def: NodeDef): void;
     getNode(id: string): unknown;
+    /** A deployed node's credentials (undefined for a node not deployed). */
+    getCredentials(id: string): Record<string, unknown> | undefined;
     registerType(
       type: string,
       constructor: (this: never, def: never) => void,
       options?: { credentials?: Record<string, { type: 'text' | 'password' }> },
     ): void;
   };
+  /** The editor's HTTP API (behind adminAuth when set). */
+  httpAdmin: { post(path: string, ...handlers: AdminHandler[]): void };
+  auth: { needsPermission(permission: string): AdminHandler };
   /** Message catalogue lookup in the calling node's namespace (identity in the test helper). */
   _(key: string, substitutions?: Record<string, unknown>): string;
 }

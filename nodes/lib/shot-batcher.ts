@@ -298,7 +298,7 @@ export interface ShotCountDef {
   type: string;
   name?: string;
   config?: string;
-  /** uint16 | uint32 | uint64 | decimal (a display counter wrapping after decimalMax). */
+  /** auto (the press's counter data type, else uint32) | uint16 | uint32 | uint64 | decimal (a display counter wrapping after decimalMax). */
   width?: string;
   decimalMax?: number | string;
   jumpLimit?: number | string;
@@ -313,7 +313,7 @@ export interface ShotCountSettings {
   maxReadings: number;
 }
 
-const WIDTHS = ['uint16', 'uint32', 'uint64', 'decimal'] as const;
+const WIDTHS = ['auto', 'uint16', 'uint32', 'uint64', 'decimal'] as const;
 
 /** The node's settings as batcher options; a setting that cannot work is a validation error naming it. */
 export function shotCountSettings(def: ShotCountDef): ShotCountSettings {
@@ -327,7 +327,7 @@ export function shotCountSettings(def: ShotCountDef): ShotCountSettings {
     }
     return n;
   };
-  const width = (def.width || 'uint32') as (typeof WIDTHS)[number];
+  const width = (def.width || 'auto') as (typeof WIDTHS)[number];
   if (!WIDTHS.includes(width)) problems.push({ field: 'width', rule: 'one_of', message: `must be one of ${WIDTHS.join(', ')}` });
   const decimalMax = width === 'decimal' ? whole('decimalMax', 999_999, 1, Number.MAX_SAFE_INTEGER, 'the display counter maximum must be a whole number ≥ 1, e.g. 999999') : 0;
   const jumpLimit = whole('jumpLimit', 10_000, 1, Number.MAX_SAFE_INTEGER, 'must be a whole number of shots ≥ 1');
@@ -335,7 +335,8 @@ export function shotCountSettings(def: ShotCountDef): ShotCountSettings {
   const maxReadings = whole('batchSize', 1000, 1, 10_000, 'must be a whole number of readings from 1 to 10000');
   if (problems.length) throw validationError(problems);
   return {
-    counter: { width: width === 'decimal' ? { decimal: decimalMax } : width, jumpLimit },
+    // auto: each reading's counter type says the width (core/shots/counter counterWidthFor).
+    counter: width === 'auto' ? { jumpLimit } : { width: width === 'decimal' ? { decimal: decimalMax } : width, jumpLimit },
     maxWaitMs,
     maxReadings,
   };

@@ -85,14 +85,16 @@ describe('start options and application flows', () => {
   });
 
   it('counts the demo presses out of the box: P01..P06 on the simulator, wired into one shot counter', () => {
-    const flows = applicationFlows() as { id: string; type: string; press?: string; endpoint?: string; wires?: string[][] }[];
+    const flows = applicationFlows() as { id: string; type: string; press?: string; endpoint?: string; demo?: boolean; width?: string; wires?: string[][] }[];
     const presses = flows.filter((n) => n.type === 'toolroom-press-opcua');
     assert.deepEqual(presses.map((p) => p.press).sort(), ['P01', 'P02', 'P03', 'P04', 'P05', 'P06']);
     const counter = flows.find((n) => n.type === 'toolroom-shot-count')!;
     for (const p of presses) {
       assert.equal(p.endpoint, 'opc.tcp://127.0.0.1:48400');
+      assert.equal(p.demo, true, 'connects only while the simulator runs');
       assert.deepEqual(p.wires, [[counter.id]]);
     }
+    assert.equal(counter.width, 'auto', "the counter's width from the press's data type");
     const reminder = flows.find((n) => n.type === 'change' && n.wires?.flat().some((id) => flows.find((m) => m.id === id)?.type === 'ui-notification'))!;
     assert.ok(counter.wires![1].includes(reminder.id), 'PM transitions from counting go to the PM reminder');
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   countReading,
   counterMax,
+  counterWidthFor,
   COUNTING_OUTCOMES,
   OUTCOMES,
   type CounterConfig,
@@ -200,7 +201,7 @@ describe('shot reading validation', () => {
     assert.equal(r.shots, null);
     const full = ok({ press: 3, counter: '18446744073709551615', at: '2026-03-02T06:00:00Z', source: 'ns=2;s=P7.MachineCycleCounter', cycleTimeMs: 11800.4, mouldId: 'm-1001' });
     assert.deepEqual(full, {
-      press: 3, tool: null, counter: 18_446_744_073_709_551_615n, shots: null, at: new Date('2026-03-02T06:00:00Z'),
+      press: 3, tool: null, counter: 18_446_744_073_709_551_615n, shots: null, counterType: null, at: new Date('2026-03-02T06:00:00Z'),
       source: 'ns=2;s=P7.MachineCycleCounter', cycleTimeMs: 11800, mouldId: 'M-1001',
     });
     const manual = ok({ tool: 'm-1001', shots: 500 });
@@ -231,6 +232,7 @@ describe('shot reading validation', () => {
     ['cycle time of a day and more', { press: 'P1', counter: 1, cycleTimeMs: 90_000_000 }, 'cycleTimeMs', /too_big/],
     ['mould id too long', { press: 'P1', counter: 1, mouldId: 'M'.repeat(41) }, 'mouldId', /too_big/],
     ['unknown field', { press: 'P1', counter: 1, value: 3 }, '', /unrecognized_keys/],
+    ['a counter type with shots', { tool: 'M-1', shots: 5, counterType: 'UInt16' }, 'counterType', 'with_counter'],
   ];
   for (const [name, input, field, rule] of invalid) {
     it(`rejects ${name}, naming ${field || 'the input'} and the rule`, () => bad(input, field, rule));
@@ -240,5 +242,33 @@ describe('shot reading validation', () => {
     assert.equal(parse(shotReadingsInput, [{ press: 'P1', counter: 1 }, { press: 'P1', counter: 2 }]).length, 2);
     await rejects((async () => parse(shotReadingsInput, [{ press: 'P1', counter: 1 }, { press: 'P1', counter: -2 }]))(), 'validation', '1.counter', 'non_negative_integer');
     await rejects((async () => parse(shotReadingsInput, []))(), 'validation', '', /too_small/);
+  });
+});
+
+describe("the counter's width from its OPC-UA data type", () => {
+  const source = 'opc.tcp://press:4840#ns=4;i=6012';
+  it('takes the data type unless the setting fixes a width; none reported: the setting, else UInt32', () => {
+    assert.equal(counterWidthFor({ jumpLimit: 10 }, 'UInt16', source), 'uint16');
+    assert.equal(counterWidthFor({ jumpLimit: 10 }, 'UInt32', source), 'uint32');
+    assert.equal(counterWidthFor({ jumpLimit: 10 }, 'UInt64', source), 'uint64');
+    assert.deepEqual(counterWidthFor({ jumpLimit: 10 }, 'Byte', source), { decimal: 255 });
+    assert.equal(counterWidthFor({ width: 'uint32', jumpLimit: 10 }, 'UInt16', source), 'uint32');
+    assert.equal(counterWidthFor({ jumpLimit: 10 }, null, source), 'uint32');
+    assert.deepEqual(counterWidthFor({ width: { decimal: 999 }, jumpLimit: 10 }, null, source), { decimal: 999 });
+  });
+
+  for (const type of ['Double', 'Float', 'Int32', 'Int16', 'Int64', 'SByte', 'String']) {
+    it(`refuses a ${type} counter whatever the setting, naming the counter's node id`, async () => {
+      for (const config of [{ jumpLimit: 10 }, { width: 'uint64', jumpLimit: 10 }] as CounterConfig[]) {
+        const err = await rejects((async () => counterWidthFor(config, type, source, '3.counterType'))(), 'validation', '3.counterType', 'unsigned_counter');
+        assert.match(err.message, new RegExp(`${source.replace(/[.;=]/g, '.')} is ${type}`));
+      }
+    });
+  }
+
+  it('a UInt16 counter rolls over at 65535 when its width comes from its type', () => {
+    const config: CounterConfig = { width: counterWidthFor({ jumpLimit: 100 }, 'UInt16', source), jumpLimit: 100 };
+    const r = countReading({ lastCounter: 65530n, lastAt: new Date(1000) }, { counter: 3, at: new Date(2000) }, config);
+    assert.deepEqual([r.outcome, r.delta], ['rollover', 9n]);
   });
 });

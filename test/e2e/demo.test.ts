@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { systemActor } from '../../core/auth/actor';
+import { setPassword } from '../../core/accounts/service';
 import type { Db } from '../../core/db/connect';
+import { createUser } from '../../core/users/service';
+import type { Euromap77Found } from '../../nodes/lib/opcua-browse';
+import { startPressSimulator } from '../../sim/press-simulator';
+import { editorToken, request } from '../support/app';
 import { ownDatabase, removeDir, requireServers, startApp, until, type App } from '../support/e2e';
 
 /**
@@ -118,5 +124,50 @@ describe('end to end: the demo (npm start -- --simulate)', function () {
     const odd = await db('shot_readings').whereIn('outcome', ['reset', 'held', 'rollover', 'out_of_order']).select('source', 'outcome', 'counter');
     assert.deepEqual(odd, [], 'the restarted simulator carried on from the last counter: no reset, no held jump');
     for (const p of await countedAgainstCounter()) assert.equal(p.counted, p.moved, `${p.press}: shots counted = how far its counter moved`);
+  });
+
+  it('without --simulate: each demo press says once that no press runs, and the press browser needs full editor access', async () => {
+    // Its own data dir: the application flows as a first start deploys them, on the demo database.
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-e2e-demo-plain-'));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-e2e-demo-sim-'));
+    const sim = await startPressSimulator({ port: 0, certificateRoot: root, presses: [{ name: 'IMM-1', mouldId: 'M-1', cavities: 1, cycleTimeMs: 0 }] });
+    try {
+      app = await startApp({ DATABASE_URL: database.url, INFLUX_URL: '', TOOLROOM_SEED: '' }, [], { dataDir: plain });
+      const said = () => PRESSES.map((p) => app!.output().split(`demo press ${p}: not connecting`).length - 1);
+      await until('each demo press says it is not connecting', async () => said().every((n) => n >= 1), 30_000);
+      // Longer than a press node's first reconnect delays (1, 2 s): a node that tried would have said more by now.
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.deepEqual(said(), PRESSES.map(() => 1), app.output());
+      assert.doesNotMatch(app.output(), /press opc\.tcp:\/\/127\.0\.0\.1:48400/, 'no connection error');
+
+      const system = systemActor('test');
+      const password = 'Press-Browser-Secret-42';
+      for (const [username, editorAccess] of [['ada14', 'full'], ['rob14', 'read']] as const) {
+        const user = await createUser(db, system, { username, displayName: username, role: 'engineer', editorAccess });
+        await setPassword(db, system, { userId: user.id, password, mustChange: false });
+      }
+      const body = JSON.stringify({ action: 'euromap77', endpoint: sim.endpoint });
+      const browse = (token?: string) =>
+        request(`${app!.base}/toolroom-press-opcua/browse`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        });
+      assert.equal((await browse()).status, 401, 'anonymous');
+      const read = await editorToken(app.base, 'rob14', password);
+      assert.equal(read.status, 200);
+      assert.equal((await browse(read.token)).status, 401, 'read-only editor access');
+      const full = await editorToken(app.base, 'ada14', password);
+      const found = await browse(full.token);
+      assert.equal(found.status, 200, found.body);
+      assert.deepEqual(found.json<Euromap77Found>().machines.map((m) => m.name), ['IMM-1']);
+      assert.equal(sim.sessionCount(), 0, 'the browse closed its session');
+      assert.equal(await app.stop(), 0);
+      app = null;
+    } finally {
+      await sim.stop();
+      removeDir(plain);
+      removeDir(root);
+    }
   });
 });

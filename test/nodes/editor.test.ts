@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RecordNodeSpec } from '../../nodes/lib/record-node';
 import { nodeHelp, recordSpecs } from '../../scripts/build-editor';
+import { startChildRuntime, type ChildRuntime } from '../support/runtime';
 
 /**
  * The record nodes' built editor as Node-RED serves it. A real runtime (bench/support/node-red.ts, in a
@@ -35,10 +35,9 @@ describe('record node editors, as a Node-RED runtime serves them', function () {
   this.timeout(60000);
   const specs = recordSpecs();
   const sections = new Map<string, string>();
-  let child: ChildProcess | undefined;
+  let red: ChildRuntime | undefined;
   let userDir = '';
   let base = '';
-  let output = '';
 
   async function get(url: string, accept: string): Promise<string> {
     const res = await fetch(`${base}${url}`, { headers: { accept } });
@@ -48,33 +47,15 @@ describe('record node editors, as a Node-RED runtime serves them', function () {
 
   before(async function () {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-editor-'));
-    child = spawn(process.execPath, [path.join(root, 'dist/bench/support/node-red.js')], {
-      env: { ...process.env, BENCH_RUNTIME_USER_DIR: userDir, BENCH_RUNTIME_TOOLROOM: '1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    const port = await new Promise<number>((resolve, reject) => {
-      child!.on('message', (m) => {
-        const { ready, port } = m as { ready?: boolean; port?: number };
-        if (ready) resolve(port!);
-      });
-      child!.once('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${output}`)));
-    });
-    base = `http://127.0.0.1:${port}`;
+    red = await startChildRuntime(userDir);
+    base = red.base;
     // What the editor loads at start: each node set's HTML and help behind a marker naming the set.
     const all = await get('/nodes', 'text/html');
     for (const [, id, html] of all.matchAll(/<!-- --- \[red-module:([^\]]+)\] --- -->\n([\s\S]*?)(?=\n<!-- --- \[red-module:|$)/g)) sections.set(id, html);
   });
 
   after(async function () {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.send('stop');
-      const timer = setTimeout(() => child!.kill(), 10000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await red?.stop();
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 

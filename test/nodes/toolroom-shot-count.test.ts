@@ -46,8 +46,10 @@ interface Result {
 }
 
 describe('toolroom-shot-count settings', () => {
-  it('defaults to a UInt32 counter, jumps over 10 000 held, batches of 100 ms or 1 000 readings', () => {
-    assert.deepEqual(shotCountSettings({ id: 'n', type: 't' }), { counter: { width: 'uint32', jumpLimit: 10000 }, maxWaitMs: 100, maxReadings: 1000 });
+  it("defaults to the press's counter type (no width fixed), jumps over 10 000 held, batches of 100 ms or 1 000 readings", () => {
+    assert.deepEqual(shotCountSettings({ id: 'n', type: 't' }), { counter: { jumpLimit: 10000 }, maxWaitMs: 100, maxReadings: 1000 });
+    assert.deepEqual(shotCountSettings({ id: 'n', type: 't', width: 'auto' }).counter, { jumpLimit: 10000 });
+    assert.deepEqual(shotCountSettings({ id: 'n', type: 't', width: 'uint16' }).counter, { width: 'uint16', jumpLimit: 10000 });
     assert.deepEqual(shotCountSettings({ id: 'n', type: 't', width: 'decimal', decimalMax: '999999', jumpLimit: '500', batchMs: '0', batchSize: '10000' }), {
       counter: { width: { decimal: 999999 }, jumpLimit: 500 },
       maxWaitMs: 0,

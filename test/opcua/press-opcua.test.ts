@@ -28,6 +28,7 @@ interface Reading {
   source: string;
   cycleTimeMs: number | null;
   mouldId: string | null;
+  counterType?: string;
 }
 interface ReadingMsg extends NodeMessage {
   payload: Reading;
@@ -172,6 +173,7 @@ describe('toolroom-press-opcua node on the press simulator', function () {
         source: `${sim.endpoint}#${simulatorNodeId('P01', 'MachineCycleCounter')}`,
         cycleTimeMs: 0,
         mouldId: 'M-1001',
+        counterType: 'UInt64',
       },
     );
     assert.equal(first.opcua.numCavities, 4);

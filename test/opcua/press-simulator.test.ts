@@ -11,6 +11,7 @@ import {
   type ClientSession,
 } from 'node-opcua';
 import { cliOptions, command, parsePresses } from '../../scripts/press-simulator';
+import { EUROMAP77_URIS, MACHINERY_URI } from '../../nodes/lib/opcua-browse';
 import { simulatorNodeId, startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
 
 /** The simulator itself, seen by a plain node-opcua client: the EUROMAP 77 shape, counters, restarts. */
@@ -64,8 +65,12 @@ describe('press simulator', function () {
       ['Jobs', 'ActiveJob', 'MouldId'],
       ['Jobs', 'ActiveJob', 'NumCavities'],
     ];
+    // Browse names as a real press has them: Machines in OPC 40001 Machinery, the rest in OPC 40077 (indices by URI).
+    const namespaces = await session.readNamespaceArray();
+    const [machinery, imm] = [namespaces.indexOf(MACHINERY_URI), namespaces.indexOf(EUROMAP77_URIS[0])];
+    assert.ok(machinery > 1 && imm > 1, namespaces.join(' '));
     const results = await session.translateBrowsePath(
-      paths.map((p) => makeBrowsePath('ObjectsFolder', `/1:Machines/1:P01/${p.map((s) => `1:${s}`).join('.')}`)),
+      paths.map((p) => makeBrowsePath('ObjectsFolder', `/${machinery}:Machines/1:P01/${p.map((s) => `${imm}:${s}`).join('.')}`)),
     );
     results.forEach((r, i) => {
       assert.ok(r.statusCode.isGood(), `${paths[i].join('/')}: ${r.statusCode.name}`);
