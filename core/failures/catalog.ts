@@ -4,7 +4,7 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { notFound } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse } from '../validate';
 import { findCode, toCode, type CodeRow } from './repository';
 import {
@@ -63,9 +63,7 @@ export async function updateCode(db: Knex, actor: Actor, input: unknown): Promis
 }
 
 export async function getCode(db: Knex, actor: Actor, input: unknown): Promise<FailureCode> {
-  authorize(actor, 'failure.read');
-  const v = parse(getCodeInput, input);
-  return foundByKey(await findCode(db, v.code), 'failure code', v);
+  return getByKey(actor, 'failure.read', getCodeInput, input, 'failure code', (key) => findCode(db, key.code));
 }
 
 async function selectCodes(db: Knex, v: ReturnType<typeof listCodesInput.parse>): Promise<FailureCode[]> {

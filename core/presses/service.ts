@@ -4,11 +4,11 @@ import { authorize } from '../auth/permissions';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
-import { containsPattern, fetchPage } from '../db/page';
+import { containsPattern, listPage } from '../db/page';
 import { changedColumns } from '../db/patch';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
@@ -56,24 +56,23 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
 
 /** A press by `id` or by `code` (case does not matter), with the tool on it now. */
 export async function getPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
-  authorize(actor, 'press.read');
-  const v = parse(getPressInput, input);
-  return foundByKey(await findPress(db, v), 'press', v);
+  return getByKey(actor, 'press.read', getPressInput, input, 'press', (key) => findPress(db, key));
 }
 
 /** Presses by code, each with the tool mounted now; inactive ones only when asked for. */
 export async function listPresses(db: Knex, actor: Actor, input: unknown): Promise<Page<Press>> {
-  authorize(actor, 'press.read');
-  const v = parse(listPressesInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (!v.includeInactive) q.where('p.active', true);
-    if (v.q) {
-      const pattern = containsPattern(v.q);
-      q.where((w) =>
-        w.whereRaw('p.code ILIKE ?', [pattern]).orWhereRaw('p.name ILIKE ?', [pattern]).orWhereRaw('p.location ILIKE ?', [pattern]),
-      );
-    }
-    return q;
-  };
-  return fetchPage(filter(pressQuery(db)).orderBy('p.code'), filter(db('presses as p')), v, (list: PressRow[]) => list.map(toPress));
+  return listPage(db, actor, 'press.read', listPressesInput, input, {
+    rows: (db) => pressQuery(db).orderBy('p.code'),
+    count: (db) => db('presses as p'),
+    filter: (q, v) => {
+      if (!v.includeInactive) q.where('p.active', true);
+      if (v.q) {
+        const pattern = containsPattern(v.q);
+        q.where((w) =>
+          w.whereRaw('p.code ILIKE ?', [pattern]).orWhereRaw('p.name ILIKE ?', [pattern]).orWhereRaw('p.location ILIKE ?', [pattern]),
+        );
+      }
+    },
+    toItems: (list: PressRow[]) => list.map(toPress),
+  });
 }

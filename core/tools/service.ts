@@ -5,7 +5,7 @@ import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict } from '../errors';
 import { atVersion, nextVersion } from '../db/version';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
 import {
@@ -16,7 +16,7 @@ import {
   updateToolInput,
   type Tool,
 } from './schema';
-import { containsPattern, fetchPage } from '../db/page';
+import { containsPattern, listPage } from '../db/page';
 import { changedColumns } from '../db/patch';
 
 /** Register a tool (mould) with its cavities. */
@@ -118,9 +118,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
 
 /** A tool by `id` or by `assetNumber` (case does not matter). */
 export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
-  authorize(actor, 'tool.read');
-  const v = parse(getToolInput, input);
-  return foundByKey(await findTool(db, v), 'tool', v);
+  return getByKey(actor, 'tool.read', getToolInput, input, 'tool', (key) => findTool(db, key));
 }
 
 /**
@@ -128,17 +126,18 @@ export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<T
  * Retired tools only appear when asked for by status or `includeRetired`.
  */
 export async function listTools(db: Knex, actor: Actor, input: unknown): Promise<Page<Tool>> {
-  authorize(actor, 'tool.read');
-  const v = parse(listToolsInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
-    else if (!v.includeRetired) q.whereNot('t.status', 'retired');
-    if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
-    // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
-    for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
-      q.whereRaw('t.search_text LIKE ?', [containsPattern(word)]);
-    }
-    return q;
-  };
-  return fetchPage(filter(toolQuery(db)).orderBy('t.asset_number'), filter(db('tools as t')), v, (list: ToolRow[]) => hydrate(db, list));
+  return listPage(db, actor, 'tool.read', listToolsInput, input, {
+    rows: (db) => toolQuery(db).orderBy('t.asset_number'),
+    count: (db) => db('tools as t'),
+    filter: (q, v) => {
+      if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
+      else if (!v.includeRetired) q.whereNot('t.status', 'retired');
+      if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
+      // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
+      for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
+        q.whereRaw('t.search_text LIKE ?', [containsPattern(word)]);
+      }
+    },
+    toItems: (list: ToolRow[]) => hydrate(db, list),
+  });
 }
