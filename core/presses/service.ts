@@ -6,38 +6,19 @@ import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
 import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
-import { findPress, lockPress, pressQuery, toPress, type PressRow } from './repository';
+import { findPress, lockPress, pressColumns, pressQuery, toPress, type PressRow } from './repository';
 import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
 import { containsPattern, listPage } from '../db/page';
-import { changedColumns } from '../db/patch';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
 export async function createPress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
   authorize(actor, 'press.create');
   const v = parse(createPressInput, input);
   return inTransaction(db, async (trx) => {
-    const [{ id }] = await trx('presses')
-      .insert({
-        code: v.code,
-        name: v.name,
-        tonnage: v.tonnage,
-        opcua_endpoint: v.opcuaEndpoint,
-        location: v.location,
-        active: v.active,
-      })
-      .returning('id');
+    const [{ id }] = await trx('presses').insert(pressColumns(v)).returning('id');
     return audited(trx, actor, { action: 'press.create', entity: 'press', entityId: id }, findPress(trx, { id }));
   });
 }
-
-const COLUMNS: Record<string, string> = {
-  code: 'code',
-  name: 'name',
-  tonnage: 'tonnage',
-  opcuaEndpoint: 'opcua_endpoint',
-  location: 'location',
-  active: 'active',
-};
 
 /** Change a press; a press with a tool on it stays active until the tool is unmounted. */
 export async function updatePress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
@@ -49,7 +30,7 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
     if (v.active === false && before.tool) {
       throw conflict(`press ${before.code} holds tool ${before.tool.assetNumber}: unmount it first`, 'active', 'not_mounted');
     }
-    await trx('presses').where('id', v.id).update({ ...changedColumns(v, COLUMNS), updated_at: trx.fn.now() });
+    await trx('presses').where('id', v.id).update({ ...pressColumns(v), updated_at: trx.fn.now() });
     return audited(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before }, findPress(trx, { id: v.id }));
   });
 }

@@ -7,7 +7,7 @@ import { conflict } from '../errors';
 import { atVersion, nextVersion } from '../db/version';
 import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
-import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
+import { findTool, hydrate, toolColumns, toolQuery, writeCavities, type ToolRow } from './repository';
 import {
   createToolInput,
   getToolInput,
@@ -17,7 +17,6 @@ import {
   type Tool,
 } from './schema';
 import { containsPattern, listPage } from '../db/page';
-import { changedColumns } from '../db/patch';
 
 /** Register a tool (mould) with its cavities. */
 export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -25,23 +24,7 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
   const v = parse(createToolInput, input);
   return inTransaction(db, async (trx) => {
     const [{ id }] = await trx('tools')
-      .insert({
-        asset_number: v.assetNumber,
-        name: v.name,
-        part_numbers: JSON.stringify(v.partNumbers),
-        customer: v.customer,
-        owner: v.owner,
-        toolmaker: v.toolmaker,
-        year: v.year,
-        spi_class: v.spiClass,
-        cavity_count: v.cavityCount,
-        hot_runner_zones: v.hotRunnerZones,
-        expected_lifetime_shots: v.expectedLifetimeShots,
-        lifetime_shots: v.lifetimeShots,
-        status: v.status,
-        location: v.location,
-        notes: v.notes,
-      })
+      .insert({ ...toolColumns(v), part_numbers: JSON.stringify(v.partNumbers) })
       .returning('id');
     await writeCavities(trx, id, v.cavityCount, v.blockedCavities);
     return audited(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id }, findTool(trx, { id }));
@@ -52,22 +35,6 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
 export async function lockTool(trx: Knex.Transaction, id: number, version?: number): Promise<Tool> {
   return atVersion(await findTool(trx, { id }, true), 'tool', id, version, (t) => `tool ${t.assetNumber}`);
 }
-
-const COLUMNS: Record<string, string> = {
-  assetNumber: 'asset_number',
-  name: 'name',
-  customer: 'customer',
-  owner: 'owner',
-  toolmaker: 'toolmaker',
-  year: 'year',
-  spiClass: 'spi_class',
-  cavityCount: 'cavity_count',
-  hotRunnerZones: 'hot_runner_zones',
-  expectedLifetimeShots: 'expected_lifetime_shots',
-  status: 'status',
-  location: 'location',
-  notes: 'notes',
-};
 
 /** Change a tool's metadata, status (store / maintenance / toolmaker) or blocked cavities. */
 export async function updateTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -87,7 +54,7 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (tooHigh >= 0) {
       throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
     }
-    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), ...nextVersion(trx, before) };
+    const patch: Record<string, unknown> = { ...toolColumns(v), ...nextVersion(trx, before) };
     if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
     await trx('tools').where('id', v.id).update(patch);
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
