@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { recordReadings } from '../../core/shots/service';
 import { acceptHeldReading, listHeldReadings, rejectHeldReading } from '../../core/shots/review';
 import { mountTool, unmountTool } from '../../core/mounts/service';
-import { createPress } from '../../core/presses/service';
-import { createTool, getTool, retireTool } from '../../core/tools/service';
+import { getTool, retireTool } from '../../core/tools/service';
 import { createPlan } from '../../core/pm/service';
 import type { CounterConfig } from '../../core/shots/counter';
 import type { Tool } from '../../core/tools/schema';
 import { backends, countRows, resetData, tableCounts, type Backend } from '../support/db';
 import { rejects } from '../support/expect';
+import { shotPlant } from '../support/shots';
 import { admin, engineer, system, technician } from '../support/actors';
 import type { Db } from '../../core/db/connect';
 
@@ -30,11 +30,7 @@ for (const backend of backends) {
     });
     beforeEach(async () => {
       await resetData(db);
-      toolA = await createTool(db, technician, { assetNumber: 'M-100', name: 'Bezel', cavityCount: 4, blockedCavities: [{ number: 2, reason: 'cracked insert' }] });
-      toolB = await createTool(db, technician, { assetNumber: 'M-200', name: 'Cap', cavityCount: 2 });
-      await createPress(db, engineer, { code: 'P-01', name: 'Engel 200' });
-      await createPress(db, engineer, { code: 'P-02', name: 'Arburg 470' });
-      await mountTool(db, technician, { assetNumber: 'M-100', pressCode: 'P-01', at: t(-10) });
+      ({ toolA, toolB } = await shotPlant(db, t(-10)));
       await mountTool(db, technician, { assetNumber: 'M-200', pressCode: 'P-02', at: t(-10) });
     });
 
