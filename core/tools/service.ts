@@ -8,14 +8,7 @@ import { atVersion, nextVersion } from '../db/version';
 import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findTool, hydrate, toolColumns, toolQuery, writeCavities, type ToolRow } from './repository';
-import {
-  createToolInput,
-  getToolInput,
-  listToolsInput,
-  retireToolInput,
-  updateToolInput,
-  type Tool,
-} from './schema';
+import { createToolInput, getToolInput, listToolsInput, retireToolInput, updateToolInput, type Tool } from './schema';
 import { containsPattern, listPage } from '../db/page';
 
 /** Register a tool (mould) with its cavities. */
