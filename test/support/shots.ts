@@ -4,6 +4,7 @@ import { createPress } from '../../core/presses/service';
 import type { CreateToolInput, Tool } from '../../core/tools/schema';
 import { createTool } from '../../core/tools/service';
 import { engineer, technician } from './actors';
+import { resetData, type Backend } from './db';
 
 /**
  * The shot-counting suites' plant (test/core/shots, shot-review): tools M-100 (4 cavities, #2 blocked)
@@ -16,4 +17,27 @@ export async function shotPlant(db: Db, mountedAt: Date, toolB: Partial<CreateTo
   await createPress(db, engineer, { code: 'P-02', name: 'Arburg 470' });
   await mountTool(db, technician, { assetNumber: 'M-100', pressCode: 'P-01', at: mountedAt });
   return { toolA: a, toolB: b };
+}
+
+/** A shot suite's plant on one backend, fresh for each test (see shotSuite). */
+export interface ShotSuite {
+  db: Db;
+  toolA: Tool;
+  toolB: Tool;
+}
+
+/**
+ * Registers a suite's hooks: the backend's database before it, and before each test the data reset
+ * and shotPlant(mountedAt, toolB) made again. Read the fields in tests and later hooks.
+ */
+export function shotSuite(backend: Backend, mountedAt: Date, toolB: Partial<CreateToolInput> = {}): ShotSuite {
+  const suite = {} as ShotSuite;
+  before(async () => {
+    suite.db = await backend.db();
+  });
+  beforeEach(async () => {
+    await resetData(suite.db);
+    Object.assign(suite, await shotPlant(suite.db, mountedAt, toolB));
+  });
+  return suite;
 }
