@@ -46,6 +46,7 @@ import { finalErrorHandler, securityHeaders } from '../http/hardening';
 import { RefusalAudit } from '../core/audit/refusals';
 import { dashboardAssets, dashboardAssetsDir } from '../http/dashboard-assets';
 import { demoSimulatorOptions, startDemoSimulator, type DemoSimulatorOptions } from './simulator';
+import type { NodeRed } from './node-red';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -188,15 +189,6 @@ export function applicationFlows(...dirs: string[]): object[] {
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
 type ErrorHandler = (err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
-
-interface NodeRed {
-  init(server: http.Server, settings: object): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  httpAdmin: http.RequestListener;
-  httpNode: http.RequestListener;
-  version(): string;
-}
 
 async function main(): Promise<void> {
   // Express and Node-RED show error stacks to callers unless told they run in production.

@@ -9,14 +9,22 @@ import { z } from 'zod';
 const PLANT_CODE = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 const PLANT_CODE_MAX = 40;
 
-function plantCode() {
+/**
+ * A code people type and flows name (plant codes, failure codes, inspection template codes): trimmed,
+ * 1 to 40 characters matching `pattern`, stored in one case so that one spelling keeps the unique rule honest.
+ */
+export function typedCode(pattern: RegExp, message: string, spelling: 'upper' | 'lower') {
   return z
     .string()
     .trim()
     .min(1)
     .max(PLANT_CODE_MAX)
-    .regex(PLANT_CODE, 'letters, digits and . _ / - only, starting with a letter or digit')
-    .transform((v) => v.toUpperCase());
+    .regex(pattern, message)
+    .transform((v) => (spelling === 'upper' ? v.toUpperCase() : v.toLowerCase()));
+}
+
+function plantCode() {
+  return typedCode(PLANT_CODE, 'letters, digits and . _ / - only, starting with a letter or digit', 'upper');
 }
 
 /** A tool's asset number as printed on its label. */

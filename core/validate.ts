@@ -98,6 +98,8 @@ export const pagination = {
 /** A point in time as a record holds it: ISO 8601 in UTC (toISOString). */
 export const instant = z.iso.datetime();
 export const recordId = z.number().int().positive();
+/** When a record was created and last changed (every table with updated_at). */
+export const recordTimes = { createdAt: instant, updatedAt: instant };
 /** A count that may exceed 2^31 (shots) but stays a safe integer. */
 export const bigCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

@@ -12,7 +12,18 @@
  *   page (Node runs it as a module), merges the mixins' data, computed and methods into the page's
  *   own (a name defined twice is an error) and writes the result back as one object literal;
  * - a mixin's `parts` are template pieces: <tr-name></tr-name> in a page's template becomes the part;
- * - `@import "../lib/x.css";` in a page's <style> becomes the file's rules.
+ * - `@import "../lib/x.css";` in a page's <style> becomes the file's rules; lib/page.css, every
+ *   page's, comes first without being named (a page that still names it gets it once, where named).
+ *
+ * A page source may be written in either of two layouts, which build to the same page:
+ * - <template>, <script>, <style> (the first pages), each hook written out, `data() {` and `return {`
+ *   on lines of their own;
+ * - <script>, <style>, <template> (the shorter one): `data() { return {` on one line (its lines
+ *   indented as any object's), no `@import "../lib/page.css";`, and the hooks every page has left to
+ *   the mixins: the `page` mixin's `mounted` listens and then calls the page's `start()` method (what
+ *   it asks for first), its `unmounted` stops listening, and toolPicker's clears its search timer.
+ *   A page that needs more writes its own hook, which then is the only one: a mixin's hook runs only
+ *   in pages without their own, after those of the mixins listed before it.
  *
  * Every page is one ui-template (Vue, Vuetify) and a small flow: the template sends
  * {target, topic, payload, ask}; a switch lets through only messages with a logged-in user
@@ -57,7 +68,8 @@ const NODE_TYPES = {
 /** The component options ui-template takes (anything else it ignores with a warning). */
 const OPTIONS = ['data', 'computed', 'methods', 'watch', 'mounted', 'unmounted'];
 /** What a mixin in lib/ may carry. */
-const MIXIN = ['data', 'computed', 'methods', 'parts'];
+const MIXIN = ['data', 'computed', 'methods', 'parts', 'mounted', 'unmounted'];
+const HOOKS = ['mounted', 'unmounted'];
 /** The names lib/ exports: none may appear in a mixin's function, which reaches the browser without its module. */
 const LIB = Object.keys(await import('./lib/mixins.mjs'));
 
@@ -89,15 +101,25 @@ async function script(file, text) {
   for (const m of mixins) for (const option of Object.keys(m)) if (!MIXIN.includes(option)) throw new Error(`pages/${file}: a mixin may not carry "${option}"`);
   const merged = { computed: {}, methods: {} };
   const state = {};
+  const insider = (name, fn) => {
+    const code = fn.toString().replace(/'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
+    const outside = outsiders.find((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$:])`).test(code));
+    if (outside) throw new Error(`pages/${file}: mixin method ${name} uses ${outside}, which the browser does not have`);
+  };
+  // A hook is the page's own as written, else the mixins' that carry it, one after the other in `mixins` order.
+  const hooks = {};
+  for (const hook of HOOKS) {
+    const carriers = mixins.filter((m) => m[hook]);
+    if (c[hook]) hooks[hook] = member(hook, c[hook]);
+    else if (carriers.length === 1) hooks[hook] = member(hook, reindentFunction(carriers[0][hook].toString()));
+    else if (carriers.length) hooks[hook] = `${hook}() {\n${carriers.map((m) => hookBody(m[hook])).join('\n')}\n  }`;
+    if (!c[hook]) for (const m of carriers) insider(hook, m[hook]);
+  }
   for (const part of [...mixins, c]) {
     for (const kind of ['computed', 'methods']) {
       for (const [name, fn] of Object.entries(part[kind] || {})) {
         if (name in merged[kind] || name in merged[kind === 'methods' ? 'computed' : 'methods']) throw new Error(`pages/${file}: ${name} is defined twice`);
-        if (part !== c) {
-          const code = fn.toString().replace(/'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
-          const outside = outsiders.find((n) => new RegExp(`(?<![\\w$.])${n}(?![\\w$:])`).test(code));
-          if (outside) throw new Error(`pages/${file}: mixin method ${name} uses ${outside}, which the browser does not have`);
-        }
+        if (part !== c) insider(name, fn);
         merged[kind][name] = fn;
       }
     }
@@ -108,6 +130,10 @@ async function script(file, text) {
       Object.assign(state, part.data);
     }
   }
+  // The page mixin's mounted asks what start() asks: a page that leaves mounted to it must have one.
+  if (!c.mounted && hooks.mounted && /this\.start\(/.test(hooks.mounted) && !merged.methods.start) {
+    throw new Error(`pages/${file}: without a mounted hook of its own, a page needs a start() method`);
+  }
   let out = 'export default {\n';
   // The mixins' state first, then the page's own (a page may set a mixin's value, e.g. listDelay).
   const own = c.data ? Object.keys(c.data.call({})) : [];
@@ -115,14 +141,35 @@ async function script(file, text) {
   if (c.data) {
     const body = /^data\(\)\s*\{\s*return \{\s*([\s\S]*?)\s*\};\s*\}$/.exec(c.data.toString());
     if (!body) throw new Error(`pages/${file}: write data as data() { return {…}; }`);
-    entries.push(body[1]);
+    entries.push(reindent(body[1], 6));
   }
   out += `  data() {\n    return {\n${entries.filter(Boolean).map((e) => '      ' + e + (e.endsWith(',') ? '' : ',')).join('\n')}\n    };\n  },\n`;
   if (Object.keys(merged.computed).length) out += `  computed: {\n${members(merged.computed, '    ')}  },\n`;
   if (c.watch) out += `  watch: {\n${members(c.watch, '    ')}  },\n`;
   out += `  methods: {\n${members(merged.methods, '    ')}  },\n`;
-  for (const hook of ['mounted', 'unmounted']) if (c[hook]) out += `  ${member(hook, c[hook])},\n`;
+  for (const hook of HOOKS) if (hooks[hook]) out += `  ${hooks[hook]},\n`;
   return { text: out + '};\n', mixins };
+}
+
+/** `text`'s lines after the first moved so that the least indented of them is at `indent` (the first line is the caller's). */
+function reindent(text, indent) {
+  const [first, ...rest] = text.split('\n');
+  const least = Math.min(...rest.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  if (!rest.length || !Number.isFinite(least) || least === indent) return text;
+  return [first, ...rest.map((l) => (l.trim() ? ' '.repeat(indent) + l.slice(least) : l))].join('\n');
+}
+
+/** A function's source whose closing brace sits at 2 spaces, as a page's own hooks do (a mixin's are indented deeper in lib/). */
+function reindentFunction(text) {
+  const last = text.split('\n').pop();
+  return last === '}' || /^ {2}\}$/.test(last) ? text : reindent(text, 4).replace(/\n *\}$/, '\n  }');
+}
+
+/** A mixin hook's statements, indented as in a page's hook (4 spaces), to run after another mixin's. */
+function hookBody(fn) {
+  const src = fn.toString();
+  const inner = src.slice(src.indexOf('{') + 1, src.lastIndexOf('}')).replace(/^\s*\n/, '').replace(/\s+$/, '');
+  return reindent('\n' + inner, 4).slice(1);
 }
 
 /** A page's <template>: each <tr-name></tr-name> replaced by the mixins' part of that name, at its indent. */
@@ -136,15 +183,21 @@ function template(file, text, mixins) {
 
 /** A page's <style>: each `@import "../lib/x.css";` replaced by that file's rules. */
 function style(file, text) {
-  return text.replace(/^@import "(\.\.\/lib\/[a-z-]+\.css)";$/gm, (_m, f) => fs.readFileSync(path.join(here, 'pages', f), 'utf8').trim());
+  const own = text.replace(/^@import "(\.\.\/lib\/[a-z-]+\.css)";$/gm, (_m, f) => fs.readFileSync(path.join(here, 'pages', f), 'utf8').trim());
+  // The site's widgets (site/) are no pages: only pages get page.css unasked.
+  if (file.startsWith('../') || /^@import "\.\.\/lib\/page\.css";$/m.test(text)) return own;
+  return `${read('lib', 'page.css').trim()}\n${own}`;
 }
 
 /** A page's Vue source as ui-template runs it: self-contained, mixins and shared style included. */
 async function vue(file) {
-  const m = /^<template>\n([\s\S]*)\n<\/template>\n\n<script>\n([\s\S]*)<\/script>\n\n<style>\n([\s\S]*)<\/style>\n$/.exec(read('pages', file));
-  if (!m) throw new Error(`pages/${file}: expected <template>, <script> and <style>, in that order`);
-  const { text, mixins } = await script(file, m[2]);
-  return `<template>\n${template(file, m[1], mixins)}\n</template>\n\n<script>\n${text}</script>\n\n<style>\n${style(file, m[3])}</style>\n`;
+  const source = read('pages', file);
+  const first = /^<template>\n([\s\S]*)\n<\/template>\n\n<script>\n([\s\S]*)<\/script>\n\n<style>\n([\s\S]*)<\/style>\n$/.exec(source);
+  const shorter = /^<script>\n([\s\S]*)<\/script>\n\n<style>\n([\s\S]*)<\/style>\n\n<template>\n([\s\S]*)\n<\/template>\n$/.exec(source);
+  if (!first && !shorter) throw new Error(`pages/${file}: expected <template>, <script> and <style> (or <script>, <style>, <template>), in that order`);
+  const [markup, code, css] = first ? [first[1], first[2], first[3]] : [shorter[3], shorter[1], shorter[2]];
+  const { text, mixins } = await script(file, code);
+  return `<template>\n${template(file, markup, mixins)}\n</template>\n\n<script>\n${text}</script>\n\n<style>\n${style(file, css)}</style>\n`;
 }
 
 /**

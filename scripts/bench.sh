@@ -5,18 +5,9 @@
 # Pi's slower cores; the PostgreSQL server it finds already running is not pinned.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/install.sh
-npx tsc -p tsconfig.json
-bash scripts/copy-assets.sh
-source scripts/chromium.sh
-ensure_chromium
-source scripts/test-services.sh
-source scripts/influx-services.sh
-source scripts/mqtt-services.sh
-trap 'mqtt_down; influx_down; services_down' EXIT
-services_up
-influx_up
-mqtt_up
+source scripts/build-and-services.sh
+toolroom_build
+toolroom_services_up
 export BENCH_DATABASE_URL="$TEST_DATABASE_URL"
 if [ $# -eq 0 ]; then set -- dist/bench/*.js; fi
 for b in "$@"; do

@@ -3,19 +3,10 @@
 # suites talk to (PostgreSQL, InfluxDB, an MQTT broker), run every suite, stop the services.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/install.sh
-npx tsc -p tsconfig.json
-bash scripts/copy-assets.sh
+source scripts/build-and-services.sh
+toolroom_build
 npx eslint .
-source scripts/chromium.sh
-ensure_chromium
-source scripts/test-services.sh
-source scripts/influx-services.sh
-source scripts/mqtt-services.sh
-trap 'mqtt_down; influx_down; services_down' EXIT
-services_up
-influx_up
-mqtt_up
+toolroom_services_up
 export TOOLROOM_REQUIRE_SERVER=1
 if [ $# -eq 0 ]; then set -- "dist/test/**/*.test.js"; fi
 npx mocha "$@"

@@ -5,9 +5,8 @@
  * Prints the chain head: kept somewhere else and passed back as --anchor, it also shows newest events
  * deleted together with the head. Exit code 0 intact, 1 broken, 2 could not check.
  */
-import fs from 'node:fs';
-import { openDatabase, optionsFromEnv } from '../core/db/connect';
 import { verifyAuditChain, type AuditChainReport } from '../core/audit/verify';
+import { runAsScript, withScriptDatabase } from './lib/database';
 
 export function argsFrom(argv: string[]): { input: Record<string, unknown>; json: boolean } {
   const input: Record<string, unknown> = {};
@@ -45,28 +44,19 @@ async function main(): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
-  const options = optionsFromEnv();
-  if (!options.url && !fs.existsSync(options.dataDir!)) {
-    console.error(`verify-audit: no database at ${options.dataDir} (set DATABASE_URL or TOOLROOM_DATA_DIR)`);
-    return 2;
-  }
-  const db = openDatabase({ ...options, poolMax: 1 });
-  try {
-    const report = await verifyAuditChain(db, args.input);
-    console.log(args.json ? JSON.stringify(report, null, 2) : describe(report));
-    return report.ok ? 0 : 1;
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    const why = e.code === '42P01' ? 'the database has no audit chain yet (start the app once: it migrates)' : (e.message ?? String(err));
-    console.error(`verify-audit: ${why}`);
-    return 2;
-  } finally {
-    await db.destroy();
-  }
+  return withScriptDatabase(
+    'verify-audit',
+    process.env,
+    async (db) => {
+      const report = await verifyAuditChain(db, args.input);
+      console.log(args.json ? JSON.stringify(report, null, 2) : describe(report));
+      return report.ok ? 0 : 1;
+    },
+    (err) => {
+      const e = err as { code?: string; message?: string };
+      return e.code === '42P01' ? 'the database has no audit chain yet (start the app once: it migrates)' : (e.message ?? String(err));
+    },
+  );
 }
 
-if (require.main === module) {
-  main().then((code) => {
-    process.exitCode = code;
-  });
-}
+runAsScript(module, main);

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { NodeRed as EmbeddedNodeRed } from '../../app/node-red';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -17,13 +18,7 @@ export interface RuntimeNode {
   on(event: 'input', handler: (msg: Record<string, unknown>) => void): void;
 }
 
-interface NodeRed {
-  init(server: http.Server, settings: object): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  httpAdmin: http.RequestListener;
-  httpNode: http.RequestListener;
-  version(): string;
+interface NodeRed extends EmbeddedNodeRed {
   events: { once(event: string, fn: () => void): void };
   nodes: { getNode(id: string): unknown; setFlows(flows: object[], credentials: object | null, type: string): Promise<unknown> };
 }

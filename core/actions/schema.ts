@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, instant, isoDate, minutesSpent, money, optionalText, pagination, recordId, text } from '../validate';
+import { id, instant, isoDate, minutesSpent, money, optionalText, pagination, recordId, text, recordTimes } from '../validate';
 
 export const ACTION_KINDS = ['corrective', 'preventive'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -105,7 +105,6 @@ export const actionRecord = z.object({
   minutesSpent: z.number().int().nullable(),
   cost: z.number().nullable(),
   version: z.number().int().positive(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
 }).meta({ id: 'Action' });
 export type Action = z.infer<typeof actionRecord>;

@@ -4,7 +4,7 @@ import { authorize, type Operation } from '../auth/permissions';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { ToolroomError, conflict, notFound, validationError } from '../errors';
 import { findTool } from '../tools/repository';
 import { parse, type Page } from '../validate';
@@ -24,7 +24,7 @@ import {
   type ActionStatus,
   type NewActionValues,
 } from './schema';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 import { actionAssigned } from '../notifications/triggers';
 
 /** Work is assigned to people: the assignee must be a user who can still log in. */
@@ -200,9 +200,7 @@ export async function cancelAction(db: Knex, actor: Actor, input: unknown): Prom
 }
 
 export async function getAction(db: Knex, actor: Actor, input: unknown): Promise<Action> {
-  authorize(actor, 'action.read');
-  const v = parse(getActionInput, input);
-  return foundByKey(await findAction(db, v.id), 'action', v);
+  return getByKey(actor, 'action.read', getActionInput, input, 'action', (key) => findAction(db, key.id));
 }
 
 /**
@@ -210,23 +208,23 @@ export async function getAction(db: Knex, actor: Actor, input: unknown): Promise
  * then by due date (none last), then oldest first.
  */
 export async function listActions(db: Knex, actor: Actor, input: unknown): Promise<Page<Action>> {
-  authorize(actor, 'action.read');
-  const v = parse(listActionsInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.assigneeId === null) q.whereNull('a.assignee_id');
-    else if (v.assigneeId !== undefined) q.where('a.assignee_id', v.assigneeId);
-    if (v.mine) {
-      // The system actor is no user: nothing is assigned to it.
-      if (/^\d+$/.test(actor.id)) q.where('a.assignee_id', Number(actor.id));
-      else q.whereRaw('false');
-    }
-    if (v.status) q.whereIn('a.status', Array.isArray(v.status) ? v.status : [v.status]);
-    if (v.toolId !== undefined) q.where('a.tool_id', v.toolId);
-    if (v.failureReportId !== undefined) q.where('a.failure_report_id', v.failureReportId);
-    if (v.inspectionId !== undefined) q.where('a.inspection_id', v.inspectionId);
-    if (v.overdue !== undefined) q.whereRaw(v.overdue ? OVERDUE_SQL : `NOT ${OVERDUE_SQL}`);
-    return q;
-  };
-  return fetchPage(filter(actionQuery(db))
-      .orderByRaw(`${OVERDUE_SQL} DESC, a.due_date ASC NULLS LAST, a.id ASC`), filter(db('actions as a')), v, (list: ActionRow[]) => list.map(toAction));
+  return listPage(db, actor, 'action.read', listActionsInput, input, {
+    rows: (db) => actionQuery(db).orderByRaw(`${OVERDUE_SQL} DESC, a.due_date ASC NULLS LAST, a.id ASC`),
+    count: (db) => db('actions as a'),
+    filter: (q, v) => {
+      if (v.assigneeId === null) q.whereNull('a.assignee_id');
+      else if (v.assigneeId !== undefined) q.where('a.assignee_id', v.assigneeId);
+      if (v.mine) {
+        // The system actor is no user: nothing is assigned to it.
+        if (/^\d+$/.test(actor.id)) q.where('a.assignee_id', Number(actor.id));
+        else q.whereRaw('false');
+      }
+      if (v.status) q.whereIn('a.status', Array.isArray(v.status) ? v.status : [v.status]);
+      if (v.toolId !== undefined) q.where('a.tool_id', v.toolId);
+      if (v.failureReportId !== undefined) q.where('a.failure_report_id', v.failureReportId);
+      if (v.inspectionId !== undefined) q.where('a.inspection_id', v.inspectionId);
+      if (v.overdue !== undefined) q.whereRaw(v.overdue ? OVERDUE_SQL : `NOT ${OVERDUE_SQL}`);
+    },
+    toItems: (list: ActionRow[]) => list.map(toAction),
+  });
 }

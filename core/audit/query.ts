@@ -1,11 +1,10 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor';
-import { authorize } from '../auth/permissions';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 import { at, count, recordMapper } from '../db/record';
 import type { AuditEventTable } from '../db/tables';
-import { instant, parse, pagination, recordId, timestamp, type Page } from '../validate';
+import { instant, pagination, recordId, timestamp, type Page } from '../validate';
 
 export const auditEventRecord = z.object({
   id: recordId,
@@ -47,17 +46,16 @@ export const listAuditInput = z
 
 /** The audit trail, newest (last committed) first, by record, by person or by time span. */
 export async function listAuditEvents(db: Knex, actor: Actor, input: unknown): Promise<Page<AuditEvent>> {
-  authorize(actor, 'audit.read');
-  const v = parse(listAuditInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.entity) q.where('entity', v.entity);
-    if (v.entityId) q.where('entity_id', v.entityId);
-    if (v.actorId) q.where('actor_id', v.actorId);
-    if (v.from) q.where('at', '>=', v.from);
-    if (v.to) q.where('at', '<=', v.to);
-    return q;
-  };
-  return fetchPage(filter(db('audit_events')).orderBy('seq', 'desc'), filter(db('audit_events')), v, (rows: AuditEventTable[]) =>
-    rows.map(auditEvent.toRecord),
-  );
+  return listPage(db, actor, 'audit.read', listAuditInput, input, {
+    rows: (db) => db('audit_events').orderBy('seq', 'desc'),
+    count: (db) => db('audit_events'),
+    filter: (q, v) => {
+      if (v.entity) q.where('entity', v.entity);
+      if (v.entityId) q.where('entity_id', v.entityId);
+      if (v.actorId) q.where('actor_id', v.actorId);
+      if (v.from) q.where('at', '>=', v.from);
+      if (v.to) q.where('at', '<=', v.to);
+    },
+    toItems: (rows: AuditEventTable[]) => rows.map(auditEvent.toRecord),
+  });
 }

@@ -19,6 +19,11 @@ export interface RecordMapper<Row, T> {
   /** The columns the record reads (for a named select list: never `*` where a row holds secrets). */
   columns: string[];
   toRecord(row: Row): T;
+  /**
+   * What a write of `fields` sets: for each of them given in the input (not undefined), its value
+   * under the column the record reads it from. Inserts and updates follow the same column map as reads.
+   */
+  writable<K extends keyof T & string>(fields: readonly K[]): (input: { [F in K]?: unknown }) => Record<string, unknown>;
 }
 
 export function recordMapper<Row, T>(map: ColumnMap<Row, T>): RecordMapper<Row, T> {
@@ -29,6 +34,22 @@ export function recordMapper<Row, T>(map: ColumnMap<Row, T>): RecordMapper<Row, 
       const record: Record<string, unknown> = {};
       for (const [field, from] of fields) record[field] = typeof from === 'string' ? row[from as keyof Row] : from(row);
       return record as T;
+    },
+    writable(names) {
+      const columns = names.map((name) => {
+        const from = (map as Record<string, string | Reader<Row, unknown>>)[name];
+        const column = typeof from === 'string' ? from : from.column;
+        if (!column) throw new Error(`field ${name} is computed: it has no column to write`);
+        return [name, column] as const;
+      });
+      return (input) => {
+        const values: Record<string, unknown> = {};
+        for (const [name, column] of columns) {
+          const value = (input as Record<string, unknown>)[name];
+          if (value !== undefined) values[column] = value;
+        }
+        return values;
+      };
     },
   };
 }

@@ -4,9 +4,9 @@ import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { inTransaction } from '../db/transaction';
 import { notFound } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse } from '../validate';
-import { findCode, toCode, type CodeRow } from './repository';
+import { codeColumns, findCode, toCode, type CodeRow } from './repository';
 import {
   COMPONENTS,
   COMPONENT_LABELS,
@@ -24,14 +24,7 @@ export async function createCode(db: Knex, actor: Actor, input: unknown): Promis
   const v = parse(createCodeInput, input);
   return inTransaction(db, async (trx) => {
     const [row] = (await trx('failure_codes')
-      .insert({
-        code: v.code,
-        title: v.title,
-        component: v.component,
-        description: v.description,
-        default_severity: v.defaultSeverity,
-        active: v.active,
-      })
+      .insert({ code: v.code, ...codeColumns(v) })
       .returning('*')) as CodeRow[];
     const code = toCode(row);
     await recordAudit(trx, actor, { action: 'failure_code.create', entity: 'failure_code', entityId: code.id, after: code });
@@ -49,12 +42,7 @@ export async function updateCode(db: Knex, actor: Actor, input: unknown): Promis
   return inTransaction(db, async (trx) => {
     const before = await findCode(trx, v.code, true);
     if (!before) throw notFound('failure code', v.code, 'code');
-    const patch: Record<string, unknown> = { updated_at: trx.fn.now() };
-    if (v.title !== undefined) patch.title = v.title;
-    if (v.component !== undefined) patch.component = v.component;
-    if (v.description !== undefined) patch.description = v.description;
-    if (v.defaultSeverity !== undefined) patch.default_severity = v.defaultSeverity;
-    if (v.active !== undefined) patch.active = v.active;
+    const patch = { updated_at: trx.fn.now(), ...codeColumns(v) };
     const [row] = (await trx('failure_codes').where('id', before.id).update(patch).returning('*')) as CodeRow[];
     const after = toCode(row);
     await recordAudit(trx, actor, { action: 'failure_code.update', entity: 'failure_code', entityId: after.id, before, after });
@@ -63,9 +51,7 @@ export async function updateCode(db: Knex, actor: Actor, input: unknown): Promis
 }
 
 export async function getCode(db: Knex, actor: Actor, input: unknown): Promise<FailureCode> {
-  authorize(actor, 'failure.read');
-  const v = parse(getCodeInput, input);
-  return foundByKey(await findCode(db, v.code), 'failure code', v);
+  return getByKey(actor, 'failure.read', getCodeInput, input, 'failure code', (key) => findCode(db, key.code));
 }
 
 async function selectCodes(db: Knex, v: ReturnType<typeof listCodesInput.parse>): Promise<FailureCode[]> {

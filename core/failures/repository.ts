@@ -22,6 +22,8 @@ const code = recordMapper<CodeRow, FailureCode>({
   updatedAt: at('updated_at'),
 });
 export const toCode = code.toRecord;
+/** The columns a create or an update of a failure code writes, from the fields given (the code itself never changes). */
+export const codeColumns = code.writable(['title', 'component', 'description', 'defaultSeverity', 'active']);
 
 const report = recordMapper<ReportRow, FailureReport>({
   id: 'id',

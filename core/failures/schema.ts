@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { bigCount, id, instant, optionalText, pagination, pastTimestamp, recordId, text, timestamp } from '../validate';
+import { bigCount, id, instant, optionalText, pagination, pastTimestamp, recordId, text, timestamp, recordTimes } from '../validate';
 
+import { typedCode } from '../codes';
 /**
  * The parts of a mould a failure is booked against: the catalog groups its codes by them and
  * trend reports count by them. Fixed here, in one place; the labels are what pickers show.
@@ -53,14 +54,11 @@ export const FAILURE_TRANSITIONS: Record<FailureStatus, readonly FailureStatus[]
 export const ROOT_CAUSE_REQUIRED: readonly Severity[] = ['major', 'critical'];
 
 /** Catalog codes as printed on reports: upper case, e.g. EJ-PIN-BROKEN. */
-export const failureCode = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits and . _ - only, starting with a letter or digit')
-  // Typed on a tablet in any case; one spelling keeps the unique rule honest.
-  .transform((v) => v.toUpperCase());
+export const failureCode = typedCode(
+  /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  'letters, digits and . _ - only, starting with a letter or digit',
+  'upper',
+);
 
 // ---- catalog ----
 
@@ -107,8 +105,7 @@ export const failureCodeRecord = z.object({
   description: z.string().nullable(),
   defaultSeverity: z.enum(SEVERITIES),
   active: z.boolean(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
 }).meta({ id: 'FailureCode' });
 export type FailureCode = z.infer<typeof failureCodeRecord>;
 
@@ -205,7 +202,6 @@ export const failureReportRecord = z.object({
   reportedAt: instant,
   closedAt: instant.nullable(),
   version: z.number().int().positive(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
 }).meta({ id: 'FailureReport' });
 export type FailureReport = z.infer<typeof failureReportRecord>;

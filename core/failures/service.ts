@@ -4,7 +4,7 @@ import { authorize } from '../auth/permissions';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { conflict, notFound, validationError } from '../errors';
 import { findTool } from '../tools/repository';
 import { parse, type Page } from '../validate';
@@ -19,7 +19,7 @@ import {
   type FailureReport,
   type ReportFailureValues,
 } from './schema';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 import { failureReported } from '../notifications/triggers';
 
 /** Action statuses that leave nothing to do: a failure closes only when all its actions are here. */
@@ -128,25 +128,23 @@ export async function triageFailure(db: Knex, actor: Actor, input: unknown): Pro
 export const updateFailure = triageFailure;
 
 export async function getFailure(db: Knex, actor: Actor, input: unknown): Promise<FailureReport> {
-  authorize(actor, 'failure.read');
-  const v = parse(getFailureInput, input);
-  return foundByKey(await findReport(db, v.id), 'failure report', v);
+  return getByKey(actor, 'failure.read', getFailureInput, input, 'failure report', (key) => findReport(db, key.id));
 }
 
 /** Failure reports by tool, status, severity, component and time span, newest first. */
 export async function listFailures(db: Knex, actor: Actor, input: unknown): Promise<Page<FailureReport>> {
-  authorize(actor, 'failure.read');
-  const v = parse(listFailuresInput, input);
   const list = <T>(x: T | T[]) => (Array.isArray(x) ? x : [x]);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.toolId !== undefined) q.where('f.tool_id', v.toolId);
-    if (v.status) q.whereIn('f.status', list(v.status));
-    if (v.severity) q.whereIn('f.severity', list(v.severity));
-    if (v.component) q.where('f.component', v.component);
-    if (v.from) q.where('f.reported_at', '>=', v.from);
-    if (v.to) q.where('f.reported_at', '<=', v.to);
-    return q;
-  };
-  return fetchPage(filter(reportQuery(db))
-      .orderBy([{ column: 'f.reported_at', order: 'desc' }, { column: 'f.id', order: 'desc' }]), filter(db('failure_reports as f')), v, (list: ReportRow[]) => list.map(toReport));
+  return listPage(db, actor, 'failure.read', listFailuresInput, input, {
+    rows: (db) => reportQuery(db).orderBy([{ column: 'f.reported_at', order: 'desc' }, { column: 'f.id', order: 'desc' }]),
+    count: (db) => db('failure_reports as f'),
+    filter: (q, v) => {
+      if (v.toolId !== undefined) q.where('f.tool_id', v.toolId);
+      if (v.status) q.whereIn('f.status', list(v.status));
+      if (v.severity) q.whereIn('f.severity', list(v.severity));
+      if (v.component) q.where('f.component', v.component);
+      if (v.from) q.where('f.reported_at', '>=', v.from);
+      if (v.to) q.where('f.reported_at', '<=', v.to);
+    },
+    toItems: (rows: ReportRow[]) => rows.map(toReport),
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { bigCount, id, instant, minutesSpent, money, oneOf, optionalText, pastTimestamp, recordId, text, timestamp, pagination } from '../validate';
+import { bigCount, id, instant, minutesSpent, money, oneOf, optionalText, pastTimestamp, recordId, text, timestamp, pagination, recordTimes } from '../validate';
 import { failureCode as failureCodeRef, SEVERITIES, type Severity } from '../failures/schema';
-import { assetNumber } from '../codes';
+import { assetNumber, typedCode } from '../codes';
 
 export const INSPECTION_KINDS = ['post_run', 'preventive'] as const;
 export type InspectionKind = (typeof INSPECTION_KINDS)[number];
@@ -11,14 +11,11 @@ export { SEVERITIES, type Severity };
 
 export const MAX_ITEMS = 100;
 
-const templateCode = z
-  .string()
-  .trim()
-  .min(1)
-  .max(40)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, _ and - only, starting with a letter or digit')
-  // Codes are typed by people and named in flows: one spelling keeps the unique rule honest.
-  .transform((v) => v.toLowerCase());
+const templateCode = typedCode(
+  /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+  'letters, digits, _ and - only, starting with a letter or digit',
+  'lower',
+);
 
 const itemKey = z
   .string()
@@ -103,8 +100,7 @@ export const inspectionTemplateRecord = z.object({
   kind: z.enum(INSPECTION_KINDS),
   items: z.array(templateItemRecord),
   active: z.boolean(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
 }).meta({ id: 'InspectionTemplate' });
 export type InspectionTemplate = z.infer<typeof inspectionTemplateRecord>;
 

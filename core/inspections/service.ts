@@ -4,7 +4,7 @@ import { authorize } from '../auth/permissions';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { ToolroomError, notFound, conflict, validationError, type FieldProblem } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { findTool } from '../tools/repository';
 import type { Tool } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -22,7 +22,7 @@ import {
   type Severity,
   type TemplateItem,
 } from './schema';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 
 type RecordInput = ReturnType<typeof recordInspectionInput.parse>;
 type ResultInput = RecordInput['results'][number];
@@ -191,22 +191,21 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
 
 /** One inspection with its answers and the ids of the actions and failure reports it raised. */
 export async function getInspection(db: Knex, actor: Actor, input: unknown): Promise<Inspection> {
-  authorize(actor, 'inspection.read');
-  const v = parse(getInspectionInput, input);
-  return foundByKey(await findInspection(db, v.id), 'inspection', v);
+  return getByKey(actor, 'inspection.read', getInspectionInput, input, 'inspection', (key) => findInspection(db, key.id));
 }
 
 /** Inspections by tool, kind, outcome and time span, newest first. */
 export async function listInspections(db: Knex, actor: Actor, input: unknown): Promise<Page<Inspection>> {
-  authorize(actor, 'inspection.read');
-  const v = parse(listInspectionsInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.toolId !== undefined) q.where('i.tool_id', v.toolId);
-    if (v.kind) q.where('i.kind', v.kind);
-    if (v.outcome) q.where('i.outcome', v.outcome);
-    if (v.from) q.where('i.performed_at', '>=', v.from);
-    if (v.to) q.where('i.performed_at', '<=', v.to);
-    return q;
-  };
-  return fetchPage(filter(inspectionQuery(db)).orderBy([{ column: 'i.performed_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]), filter(db('inspections as i')), v, (list: InspectionRow[]) => hydrateInspections(db, list));
+  return listPage(db, actor, 'inspection.read', listInspectionsInput, input, {
+    rows: (db) => inspectionQuery(db).orderBy([{ column: 'i.performed_at', order: 'desc' }, { column: 'i.id', order: 'desc' }]),
+    count: (db) => db('inspections as i'),
+    filter: (q, v) => {
+      if (v.toolId !== undefined) q.where('i.tool_id', v.toolId);
+      if (v.kind) q.where('i.kind', v.kind);
+      if (v.outcome) q.where('i.outcome', v.outcome);
+      if (v.from) q.where('i.performed_at', '>=', v.from);
+      if (v.to) q.where('i.performed_at', '<=', v.to);
+    },
+    toItems: (list: InspectionRow[]) => hydrateInspections(db, list),
+  });
 }

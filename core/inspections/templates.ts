@@ -4,7 +4,7 @@ import { authorize } from '../auth/permissions';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { notFound, validationError, type FieldProblem } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse } from '../validate';
 import { findCode } from '../failures/repository';
 import type { FailureCode } from '../failures/schema';
@@ -80,9 +80,7 @@ export async function updateTemplate(db: Knex, actor: Actor, input: unknown): Pr
 
 /** A template by `id` or by `code` (case does not matter). */
 export async function getTemplate(db: Knex, actor: Actor, input: unknown): Promise<InspectionTemplate> {
-  authorize(actor, 'inspection.read');
-  const v = parse(getTemplateInput, input);
-  return foundByKey(await findTemplate(db, v), 'inspection template', v);
+  return getByKey(actor, 'inspection.read', getTemplateInput, input, 'inspection template', (key) => findTemplate(db, key));
 }
 
 /** Templates in use (or all, with `includeInactive`), optionally of one kind, by code. */

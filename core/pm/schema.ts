@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigCount, id, instant, oneOf, optionalText, pastTimestamp, pagination, recordId, text, timestamp } from '../validate';
+import { bigCount, id, instant, oneOf, optionalText, pastTimestamp, pagination, recordId, text, timestamp, recordTimes } from '../validate';
 import { DEFAULT_WARNING_PERCENT, PM_STATES } from './state';
 import { assetNumber } from '../codes';
 
@@ -135,8 +135,7 @@ export const pmPlanRecord = z.object({
   /** The state last announced (pmTransitions), not necessarily the state now. */
   notifiedState: pmState,
   version: z.number().int().positive(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
   status: pmStatusRecord,
 }).meta({ id: 'PmPlan' });
 export type PmPlan = z.infer<typeof pmPlanRecord>;

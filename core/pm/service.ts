@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/record';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { atVersion, nextVersion } from '../db/version';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { conflict, notFound, validationError } from '../errors';
 import type { ToolStatus } from '../tools/schema';
 import { parse, type Page } from '../validate';
@@ -22,7 +22,7 @@ import {
   type PmTransition,
 } from './schema';
 import { pmStatus, stateUrgencySql, urgency, urgencySql } from './state';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 import { pmTransitionEvents } from '../notifications/triggers';
 
 type Queryable = Knex | Knex.Transaction;
@@ -162,9 +162,7 @@ export async function updatePlan(db: Knex, actor: Actor, input: unknown): Promis
 
 /** A plan with its status now. */
 export async function getPlan(db: Knex, actor: Actor, input: unknown): Promise<PmPlan> {
-  authorize(actor, 'pm.read');
-  const v = parse(getPlanInput, input);
-  return foundByKey(await findPlan(db, v.id), 'PM plan', v);
+  return getByKey(actor, 'pm.read', getPlanInput, input, 'PM plan', (key) => findPlan(db, key.id));
 }
 
 /**
@@ -172,21 +170,22 @@ export async function getPlan(db: Knex, actor: Actor, input: unknown): Promise<P
  * without a write), so a state filter runs the same rule in SQL: only the page is fetched.
  */
 export async function listPlans(db: Knex, actor: Actor, input: unknown): Promise<Page<PmPlan>> {
-  authorize(actor, 'pm.read');
-  const v = parse(listPlansInput, input);
   const now = new Date();
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.toolId !== undefined) q.where('p.tool_id', v.toolId);
-    if (v.assetNumber !== undefined) q.where('t.asset_number', v.assetNumber);
-    if (!v.includeInactive) q.where('p.active', true);
-    if (v.state !== undefined) {
-      const ranks = [...new Set(Array.isArray(v.state) ? v.state : [v.state])].map(urgency);
-      const { sql, bindings } = urgencySql(now);
-      q.whereRaw(`(${sql}) IN (${ranks.map(() => '?').join(', ')})`, [...bindings, ...ranks]);
-    }
-    return q;
-  };
-  return fetchPage(filter(planQuery(db)).orderBy([{ column: 't.asset_number' }, { column: 'p.name' }, { column: 'p.id' }]), filter(db('pm_plans as p').join('tools as t', 't.id', 'p.tool_id')), v, (list: PlanRow[]) => list.map((r) => toPlan(r, now)));
+  return listPage(db, actor, 'pm.read', listPlansInput, input, {
+    rows: (db) => planQuery(db).orderBy([{ column: 't.asset_number' }, { column: 'p.name' }, { column: 'p.id' }]),
+    count: (db) => db('pm_plans as p').join('tools as t', 't.id', 'p.tool_id'),
+    filter: (q, v) => {
+      if (v.toolId !== undefined) q.where('p.tool_id', v.toolId);
+      if (v.assetNumber !== undefined) q.where('t.asset_number', v.assetNumber);
+      if (!v.includeInactive) q.where('p.active', true);
+      if (v.state !== undefined) {
+        const ranks = [...new Set(Array.isArray(v.state) ? v.state : [v.state])].map(urgency);
+        const { sql, bindings } = urgencySql(now);
+        q.whereRaw(`(${sql}) IN (${ranks.map(() => '?').join(', ')})`, [...bindings, ...ranks]);
+      }
+    },
+    toItems: (list: PlanRow[]) => list.map((r) => toPlan(r, now)),
+  });
 }
 
 /**

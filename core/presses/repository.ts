@@ -22,6 +22,9 @@ const press = recordMapper<PressRow, Press>({
   tool: (r) => (r.tool_id ? { id: r.tool_id, assetNumber: r.tool_asset_number!, name: r.tool_name!, mountedAt: iso(r.mounted_at)! } : null),
 });
 
+/** The columns a create or an update of a press writes, from the fields given. */
+export const pressColumns = press.writable(['code', 'name', 'tonnage', 'opcuaEndpoint', 'location', 'active']);
+
 /** Presses with the tool mounted now (open mount), as one query. */
 export function pressQuery(db: Queryable) {
   return db('presses as p')

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, instant, optionalText, recordId, text, pagination } from '../validate';
+import { id, instant, optionalText, recordId, text, pagination, recordTimes } from '../validate';
 import { pressCode } from '../codes';
 
 /** Whether text is an OPC-UA TCP endpoint a client can connect to: opc.tcp://host[:port][/path]. */
@@ -78,8 +78,7 @@ export const pressRecord = z.object({
   opcuaEndpoint: z.string().nullable(),
   location: z.string().nullable(),
   active: z.boolean(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
   /** The tool mounted on the press now, if any. */
   tool: z.object({ id: recordId, assetNumber: z.string(), name: z.string(), mountedAt: instant }).nullable(),
 }).meta({ id: 'Press' });

@@ -3,7 +3,7 @@ import type { Actor } from '../auth/actor';
 import { authorize } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { audited } from '../audit/audited';
-import { fetchPage } from '../db/page';
+import { listPage } from '../db/page';
 import { inTransaction } from '../db/transaction';
 import { at, atOrNull, count, countOrNull, recordMapper } from '../db/record';
 import type { ShotReadingTable } from '../db/tables';
@@ -75,15 +75,16 @@ async function findReading(db: Queryable, id: number): Promise<HeldReading | und
 
 /** Held readings waiting for an engineer, oldest first (the review queue), of a press and/or a tool. */
 export async function listHeldReadings(db: Knex, actor: Actor, input: unknown): Promise<Page<HeldReading>> {
-  authorize(actor, 'shot.review');
-  const v = parse(listHeldReadingsInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    q.where('r.outcome', 'held');
-    if (v.pressId !== undefined) q.where('r.press_id', v.pressId);
-    if (v.toolId !== undefined) q.where('r.tool_id', v.toolId);
-    return q;
-  };
-  return fetchPage(filter(heldQuery(db)).orderBy([{ column: 'r.at' }, { column: 'r.id' }]), filter(db('shot_readings as r')), v, (rows: HeldRow[]) => rows.map(toHeld));
+  return listPage(db, actor, 'shot.review', listHeldReadingsInput, input, {
+    rows: (db) => heldQuery(db).orderBy([{ column: 'r.at' }, { column: 'r.id' }]),
+    count: (db) => db('shot_readings as r'),
+    filter: (q, v) => {
+      q.where('r.outcome', 'held');
+      if (v.pressId !== undefined) q.where('r.press_id', v.pressId);
+      if (v.toolId !== undefined) q.where('r.tool_id', v.toolId);
+    },
+    toItems: (rows: HeldRow[]) => rows.map(toHeld),
+  });
 }
 
 /**

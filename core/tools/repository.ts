@@ -45,6 +45,12 @@ const tool = recordMapper<ToolRow & { cavities: Cavity[] }, Tool>({
   press: (r) => (r.press_id ? { id: r.press_id, code: r.press_code!, mountedAt: iso(r.mounted_at)! } : null),
 });
 
+/** The columns a create or an update of a tool writes, from the fields given (`partNumbers` is JSON: written apart). */
+export const toolColumns = tool.writable([
+  'assetNumber', 'name', 'customer', 'owner', 'toolmaker', 'year', 'spiClass', 'cavityCount',
+  'hotRunnerZones', 'expectedLifetimeShots', 'lifetimeShots', 'status', 'location', 'notes',
+]);
+
 /** Tools with their current press (open mount), as one query. */
 export function toolQuery(db: Queryable) {
   return db('tools as t')

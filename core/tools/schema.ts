@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigCount, id, instant, optionalText, recordId, text, pagination } from '../validate';
+import { bigCount, id, instant, optionalText, recordId, text, pagination, recordTimes } from '../validate';
 import { assetNumber } from '../codes';
 
 export const TOOL_STATUSES = ['in_press', 'in_store', 'in_maintenance', 'at_toolmaker', 'retired'] as const;
@@ -140,8 +140,7 @@ export const toolRecord = z.object({
   retiredAt: instant.nullable(),
   retiredReason: z.string().nullable(),
   version: z.number().int().positive(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
   /** The press the tool is mounted on now, if any. */
   press: z.object({ id: recordId, code: z.string(), mountedAt: instant }).nullable(),
 }).meta({ id: 'Tool' });

@@ -5,19 +5,11 @@ import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict } from '../errors';
 import { atVersion, nextVersion } from '../db/version';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
-import { findTool, hydrate, toolQuery, writeCavities, type ToolRow } from './repository';
-import {
-  createToolInput,
-  getToolInput,
-  listToolsInput,
-  retireToolInput,
-  updateToolInput,
-  type Tool,
-} from './schema';
-import { containsPattern, fetchPage } from '../db/page';
-import { changedColumns } from '../db/patch';
+import { findTool, hydrate, toolColumns, toolQuery, writeCavities, type ToolRow } from './repository';
+import { createToolInput, getToolInput, listToolsInput, retireToolInput, updateToolInput, type Tool } from './schema';
+import { containsPattern, listPage } from '../db/page';
 
 /** Register a tool (mould) with its cavities. */
 export async function createTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -25,23 +17,7 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
   const v = parse(createToolInput, input);
   return inTransaction(db, async (trx) => {
     const [{ id }] = await trx('tools')
-      .insert({
-        asset_number: v.assetNumber,
-        name: v.name,
-        part_numbers: JSON.stringify(v.partNumbers),
-        customer: v.customer,
-        owner: v.owner,
-        toolmaker: v.toolmaker,
-        year: v.year,
-        spi_class: v.spiClass,
-        cavity_count: v.cavityCount,
-        hot_runner_zones: v.hotRunnerZones,
-        expected_lifetime_shots: v.expectedLifetimeShots,
-        lifetime_shots: v.lifetimeShots,
-        status: v.status,
-        location: v.location,
-        notes: v.notes,
-      })
+      .insert({ ...toolColumns(v), part_numbers: JSON.stringify(v.partNumbers) })
       .returning('id');
     await writeCavities(trx, id, v.cavityCount, v.blockedCavities);
     return audited(trx, actor, { action: 'tool.create', entity: 'tool', entityId: id }, findTool(trx, { id }));
@@ -52,22 +28,6 @@ export async function createTool(db: Knex, actor: Actor, input: unknown): Promis
 export async function lockTool(trx: Knex.Transaction, id: number, version?: number): Promise<Tool> {
   return atVersion(await findTool(trx, { id }, true), 'tool', id, version, (t) => `tool ${t.assetNumber}`);
 }
-
-const COLUMNS: Record<string, string> = {
-  assetNumber: 'asset_number',
-  name: 'name',
-  customer: 'customer',
-  owner: 'owner',
-  toolmaker: 'toolmaker',
-  year: 'year',
-  spiClass: 'spi_class',
-  cavityCount: 'cavity_count',
-  hotRunnerZones: 'hot_runner_zones',
-  expectedLifetimeShots: 'expected_lifetime_shots',
-  status: 'status',
-  location: 'location',
-  notes: 'notes',
-};
 
 /** Change a tool's metadata, status (store / maintenance / toolmaker) or blocked cavities. */
 export async function updateTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
@@ -87,7 +47,7 @@ export async function updateTool(db: Knex, actor: Actor, input: unknown): Promis
     if (tooHigh >= 0) {
       throw conflict(`cavity ${blocked[tooHigh].number} is blocked but the tool would have ${cavityCount}`, 'cavityCount', 'covers_blocked_cavities');
     }
-    const patch: Record<string, unknown> = { ...changedColumns(v, COLUMNS), ...nextVersion(trx, before) };
+    const patch: Record<string, unknown> = { ...toolColumns(v), ...nextVersion(trx, before) };
     if (v.partNumbers !== undefined) patch.part_numbers = JSON.stringify(v.partNumbers);
     await trx('tools').where('id', v.id).update(patch);
     if (v.cavityCount !== undefined || v.blockedCavities !== undefined) {
@@ -118,9 +78,7 @@ export async function retireTool(db: Knex, actor: Actor, input: unknown): Promis
 
 /** A tool by `id` or by `assetNumber` (case does not matter). */
 export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<Tool> {
-  authorize(actor, 'tool.read');
-  const v = parse(getToolInput, input);
-  return foundByKey(await findTool(db, v), 'tool', v);
+  return getByKey(actor, 'tool.read', getToolInput, input, 'tool', (key) => findTool(db, key));
 }
 
 /**
@@ -128,17 +86,18 @@ export async function getTool(db: Knex, actor: Actor, input: unknown): Promise<T
  * Retired tools only appear when asked for by status or `includeRetired`.
  */
 export async function listTools(db: Knex, actor: Actor, input: unknown): Promise<Page<Tool>> {
-  authorize(actor, 'tool.read');
-  const v = parse(listToolsInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
-    else if (!v.includeRetired) q.whereNot('t.status', 'retired');
-    if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
-    // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
-    for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
-      q.whereRaw('t.search_text LIKE ?', [containsPattern(word)]);
-    }
-    return q;
-  };
-  return fetchPage(filter(toolQuery(db)).orderBy('t.asset_number'), filter(db('tools as t')), v, (list: ToolRow[]) => hydrate(db, list));
+  return listPage(db, actor, 'tool.read', listToolsInput, input, {
+    rows: (db) => toolQuery(db).orderBy('t.asset_number'),
+    count: (db) => db('tools as t'),
+    filter: (q, v) => {
+      if (v.status) q.whereIn('t.status', Array.isArray(v.status) ? v.status : [v.status]);
+      else if (!v.includeRetired) q.whereNot('t.status', 'retired');
+      if (v.customer) q.whereRaw('lower(t.customer) = lower(?)', [v.customer]);
+      // Every word must appear somewhere in the asset number, name or part numbers (search_text, migration 005).
+      for (const word of (v.q ?? '').toLowerCase().split(/\s+/).filter(Boolean)) {
+        q.whereRaw('t.search_text LIKE ?', [containsPattern(word)]);
+      }
+    },
+    toItems: (list: ToolRow[]) => hydrate(db, list),
+  });
 }

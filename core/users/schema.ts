@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES, type UserRole } from '../auth/actor';
-import { id, instant, recordId, text, pagination } from '../validate';
+import { id, recordId, text, pagination, recordTimes } from '../validate';
 
 export const EDITOR_ACCESS = ['none', 'read', 'full'] as const;
 export type EditorAccess = (typeof EDITOR_ACCESS)[number];
@@ -71,7 +71,6 @@ export const userRecord = z.object({
   role: z.enum(ROLES),
   editorAccess: z.enum(EDITOR_ACCESS),
   active: z.boolean(),
-  createdAt: instant,
-  updatedAt: instant,
+  ...recordTimes,
 }).meta({ id: 'User' });
 export type User = z.infer<typeof userRecord>;

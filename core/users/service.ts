@@ -5,11 +5,11 @@ import { recordAudit } from '../audit/record';
 import { audited } from '../audit/audited';
 import { inTransaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
-import { foundByKey } from '../records/lookup';
+import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
 import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
-import { containsPattern, fetchPage } from '../db/page';
+import { containsPattern, listPage } from '../db/page';
 import { revokeUserAccess } from '../accounts/revoke';
 
 /** Create a user; editor access follows the role unless given. The password is set with setPassword (core/accounts). */
@@ -83,23 +83,22 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
 
 /** A user by `id` or `username` (case does not matter). */
 export async function getUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
-  authorize(actor, 'user.read');
-  const v = parse(getUserInput, input);
-  return foundByKey(await findUser(db, v), 'user', v);
+  return getByKey(actor, 'user.read', getUserInput, input, 'user', (key) => findUser(db, key));
 }
 
 /** Users by role and free text (username, display name), by username; inactive ones only when asked for. */
 export async function listUsers(db: Knex, actor: Actor, input: unknown): Promise<Page<User>> {
-  authorize(actor, 'user.read');
-  const v = parse(listUsersInput, input);
-  const filter = (q: Knex.QueryBuilder) => {
-    if (v.role) q.where('role', v.role);
-    if (!v.includeInactive) q.where('active', true);
-    if (v.q) {
-      const pattern = containsPattern(v.q);
-      q.where((w) => w.whereRaw('username ILIKE ?', [pattern]).orWhereRaw('display_name ILIKE ?', [pattern]));
-    }
-    return q;
-  };
-  return fetchPage(filter(userQuery(db)).orderBy('username'), filter(db('users')), v, (list: UserRow[]) => list.map(toUser));
+  return listPage(db, actor, 'user.read', listUsersInput, input, {
+    rows: (db) => userQuery(db).orderBy('username'),
+    count: (db) => db('users'),
+    filter: (q, v) => {
+      if (v.role) q.where('role', v.role);
+      if (!v.includeInactive) q.where('active', true);
+      if (v.q) {
+        const pattern = containsPattern(v.q);
+        q.where((w) => w.whereRaw('username ILIKE ?', [pattern]).orWhereRaw('display_name ILIKE ?', [pattern]));
+      }
+    },
+    toItems: (list: UserRow[]) => list.map(toUser),
+  });
 }

@@ -3,6 +3,7 @@
  * Toolroom's error details and a browser download. A mixin: build.mjs copies `data` and the methods
  * into each page that lists it in `mixins`, so every method may use only `this`, its arguments and
  * browser globals (no module-level names: the page in the browser does not have this module).
+ * Its hooks serve the pages that write none of their own.
  */
 export const page = {
   data: { me: null, pending: {} },
@@ -86,5 +87,12 @@ export const page = {
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     },
+  },
+  // A page without hooks of its own (build.mjs): listen, then ask what the page's start() asks; stop when it goes.
+  mounted() {
+    this.listen(() => this.start());
+  },
+  unmounted() {
+    this.stop();
   },
 };

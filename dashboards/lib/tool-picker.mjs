@@ -64,4 +64,8 @@ export const toolPicker = {
       this.$router.replace({ query: rest });
     },
   },
+  // After the page mixin's, in a page without an unmounted of its own (build.mjs): no search after the page is gone.
+  unmounted() {
+    clearTimeout(this.toolTimer);
+  },
 };

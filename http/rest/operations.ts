@@ -122,6 +122,31 @@ const byIdWith =
   };
 const idOnly = z.object({ id: z.unknown() }).strict();
 
+type CoreGet = (db: Knex, actor: Actor, input: unknown) => Promise<unknown>;
+type GetRoute = Pick<Route, 'operationId' | 'summary'>;
+/**
+ * A record's two gets, one core function: `GET <collection>/{id}` and `GET <collection>/by-<name>/{<field>}`,
+ * by the code people read off the thing (asset number, press code, template code, username).
+ */
+const getRoutes = (
+  collection: string,
+  get: CoreGet,
+  shared: Pick<Route, 'tag' | 'permission' | 'output'>,
+  byId: GetRoute,
+  byKey: GetRoute & { name: string; field: string },
+): Route[] => [
+  r({ method: 'GET', path: `${collection}/{id}`, ...byId, ...shared, input: z.object({ id: z.number().int().positive() }), run: call(get) }),
+  r({
+    method: 'GET',
+    path: `${collection}/by-${byKey.name}/{${byKey.field}}`,
+    operationId: byKey.operationId,
+    summary: byKey.summary,
+    ...shared,
+    input: z.object({ [byKey.field]: z.string() }),
+    run: call(get),
+  }),
+];
+
 /** A route that takes no input. */
 const nothing = z.object({}).strict();
 
@@ -130,16 +155,14 @@ export const CORE_ROUTES: Route[] = [
   // Tools
   r({ method: 'GET', path: '/tools', operationId: 'listTools', tag: 'Tools', summary: 'List tools (filter by status, customer, search text)', permission: 'tool.read', input: toolSchema.listToolsInput, output: pageOf(toolSchema.toolRecord), run: call(tools.listTools) }),
   r({ method: 'POST', path: '/tools', operationId: 'createTool', tag: 'Tools', summary: 'Register a tool (mould)', permission: 'tool.create', input: toolSchema.createToolInput, output: toolSchema.toolRecord, status: 201, run: call(tools.createTool) }),
-  r({ method: 'GET', path: '/tools/{id}', operationId: 'getTool', tag: 'Tools', summary: 'A tool by id', permission: 'tool.read', input: z.object({ id: z.number().int().positive() }), output: toolSchema.toolRecord, run: call(tools.getTool) }),
-  r({ method: 'GET', path: '/tools/by-asset/{assetNumber}', operationId: 'getToolByAssetNumber', tag: 'Tools', summary: 'A tool by asset number (what its QR label carries)', permission: 'tool.read', input: z.object({ assetNumber: z.string() }), output: toolSchema.toolRecord, run: call(tools.getTool) }),
+  ...getRoutes('/tools', tools.getTool, { tag: 'Tools', permission: 'tool.read', output: toolSchema.toolRecord }, { operationId: 'getTool', summary: 'A tool by id' }, { name: 'asset', field: 'assetNumber', operationId: 'getToolByAssetNumber', summary: 'A tool by asset number (what its QR label carries)' }),
   r({ method: 'PATCH', path: '/tools/{id}', operationId: 'updateTool', tag: 'Tools', summary: 'Change a tool (send `version` for optimistic locking)', permission: 'tool.update', input: toolSchema.updateToolInput, output: toolSchema.toolRecord, run: call(tools.updateTool) }),
   r({ method: 'POST', path: '/tools/{id}/retire', operationId: 'retireTool', tag: 'Tools', summary: 'Retire a tool, with the reason', permission: 'tool.retire', input: toolSchema.retireToolInput, output: toolSchema.toolRecord, run: call(tools.retireTool) }),
 
   // Presses
   r({ method: 'GET', path: '/presses', operationId: 'listPresses', tag: 'Presses', summary: 'List presses', permission: 'press.read', input: pressSchema.listPressesInput, output: pageOf(pressSchema.pressRecord), run: call(presses.listPresses) }),
   r({ method: 'POST', path: '/presses', operationId: 'createPress', tag: 'Presses', summary: 'Add a press', permission: 'press.create', input: pressSchema.createPressInput, output: pressSchema.pressRecord, status: 201, run: call(presses.createPress) }),
-  r({ method: 'GET', path: '/presses/{id}', operationId: 'getPress', tag: 'Presses', summary: 'A press by id', permission: 'press.read', input: z.object({ id: z.number().int().positive() }), output: pressSchema.pressRecord, run: call(presses.getPress) }),
-  r({ method: 'GET', path: '/presses/by-code/{code}', operationId: 'getPressByCode', tag: 'Presses', summary: 'A press by its code', permission: 'press.read', input: z.object({ code: z.string() }), output: pressSchema.pressRecord, run: call(presses.getPress) }),
+  ...getRoutes('/presses', presses.getPress, { tag: 'Presses', permission: 'press.read', output: pressSchema.pressRecord }, { operationId: 'getPress', summary: 'A press by id' }, { name: 'code', field: 'code', operationId: 'getPressByCode', summary: 'A press by its code' }),
   r({ method: 'PATCH', path: '/presses/{id}', operationId: 'updatePress', tag: 'Presses', summary: 'Change a press', permission: 'press.update', input: pressSchema.updatePressInput, output: pressSchema.pressRecord, run: call(presses.updatePress) }),
 
   // Mounts
@@ -161,8 +184,7 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/inspections/{id}', operationId: 'getInspection', tag: 'Inspections', summary: 'An inspection by id', permission: 'inspection.read', input: inspectionSchema.getInspectionInput, output: inspectionSchema.inspectionRecord, run: call(inspections.getInspection) }),
   r({ method: 'GET', path: '/inspection-templates', operationId: 'listInspectionTemplates', tag: 'Inspections', summary: 'Checklist templates', permission: 'inspection.read', input: inspectionSchema.listTemplatesInput, output: z.array(inspectionSchema.inspectionTemplateRecord), run: call(templates.listTemplates) }),
   r({ method: 'POST', path: '/inspection-templates', operationId: 'createInspectionTemplate', tag: 'Inspections', summary: 'Add a checklist template', permission: 'template.manage', input: inspectionSchema.createTemplateInput, output: inspectionSchema.inspectionTemplateRecord, status: 201, run: call(templates.createTemplate) }),
-  r({ method: 'GET', path: '/inspection-templates/{id}', operationId: 'getInspectionTemplate', tag: 'Inspections', summary: 'A checklist template by id', permission: 'inspection.read', input: z.object({ id: z.number().int().positive() }), output: inspectionSchema.inspectionTemplateRecord, run: call(templates.getTemplate) }),
-  r({ method: 'GET', path: '/inspection-templates/by-code/{code}', operationId: 'getInspectionTemplateByCode', tag: 'Inspections', summary: 'A checklist template by code', permission: 'inspection.read', input: z.object({ code: z.string() }), output: inspectionSchema.inspectionTemplateRecord, run: call(templates.getTemplate) }),
+  ...getRoutes('/inspection-templates', templates.getTemplate, { tag: 'Inspections', permission: 'inspection.read', output: inspectionSchema.inspectionTemplateRecord }, { operationId: 'getInspectionTemplate', summary: 'A checklist template by id' }, { name: 'code', field: 'code', operationId: 'getInspectionTemplateByCode', summary: 'A checklist template by code' }),
   r({ method: 'PATCH', path: '/inspection-templates/{id}', operationId: 'updateInspectionTemplate', tag: 'Inspections', summary: 'Change a checklist template', permission: 'template.manage', input: inspectionSchema.updateTemplateInput, output: inspectionSchema.inspectionTemplateRecord, run: call(templates.updateTemplate) }),
 
   // Failures and the catalog
@@ -196,8 +218,7 @@ export const CORE_ROUTES: Route[] = [
   // Users (admins)
   r({ method: 'GET', path: '/users', operationId: 'listUsers', tag: 'Users', summary: 'List users', permission: 'user.read', input: userSchema.listUsersInput, output: pageOf(userSchema.userRecord), run: call(users.listUsers) }),
   r({ method: 'POST', path: '/users', operationId: 'createUser', tag: 'Users', summary: 'Add a user (then set a password and/or PIN)', permission: 'user.manage', input: userSchema.createUserInput, output: userSchema.userRecord, status: 201, run: call(users.createUser) }),
-  r({ method: 'GET', path: '/users/{id}', operationId: 'getUser', tag: 'Users', summary: 'A user by id', permission: 'user.read', input: z.object({ id: z.number().int().positive() }), output: userSchema.userRecord, run: call(users.getUser) }),
-  r({ method: 'GET', path: '/users/by-username/{username}', operationId: 'getUserByUsername', tag: 'Users', summary: 'A user by username', permission: 'user.read', input: z.object({ username: z.string() }), output: userSchema.userRecord, run: call(users.getUser) }),
+  ...getRoutes('/users', users.getUser, { tag: 'Users', permission: 'user.read', output: userSchema.userRecord }, { operationId: 'getUser', summary: 'A user by id' }, { name: 'username', field: 'username', operationId: 'getUserByUsername', summary: 'A user by username' }),
   r({ method: 'PATCH', path: '/users/{id}', operationId: 'updateUser', tag: 'Users', summary: 'Change a user (display name, role, editor access, active)', permission: 'user.manage', input: userSchema.updateUserInput, output: userSchema.userRecord, run: call(users.updateUser) }),
   r({ method: 'POST', path: '/users/{id}/disable', operationId: 'disableUser', tag: 'Users', summary: 'Disable a user: their sessions and API tokens stop working at once', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: false }) }),
   r({ method: 'POST', path: '/users/{id}/enable', operationId: 'enableUser', tag: 'Users', summary: 'Enable a disabled user again', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: true }) }),

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
 import { systemActor } from '../../core/auth/actor';
 import { setPassword } from '../../core/accounts/service';
-import { openDatabase, type Db } from '../../core/db/connect';
+import type { Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
 import { launchBrowser, screenshot, smallTouchTargets, VIEWPORTS, type Browser } from '../support/browser';
-import { freePort, startApp, type App } from '../support/app';
+import { appOnEmptyDatabase, type App, type AppOnEmptyDatabase } from '../support/app';
 
 /**
  * The login pages in Debian's Chromium at tablet size, in front of the real Dashboard 2 client:
@@ -21,11 +18,9 @@ const PASSWORD = 'Plant-Floor-Secret-42';
 
 describe('login in a browser (issue 5): npm start + Chromium', function () {
   this.timeout(300000);
-  let admin: pg.Client;
-  let dbName: string;
+  let started: AppOnEmptyDatabase;
   let db: Db;
   let app: App;
-  let dataDir: string;
   let browser: Browser;
 
   before(async function () {
@@ -33,15 +28,8 @@ describe('login in a browser (issue 5): npm start + Chromium', function () {
       if (process.env.CI || process.env.TOOLROOM_REQUIRE_SERVER) throw new Error('this suite needs TEST_DATABASE_URL and Chromium');
       return this.skip();
     }
-    admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    dbName = `toolroom_loginb_${process.pid}_${Date.now()}`;
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-loginb-'));
-    app = await startApp({ PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: u.toString(), TOOLROOM_ADMIN_PASSWORD: 'Toolroom-First-2026!' }, ['--no-seed']);
-    db = openDatabase({ url: u.toString() });
+    started = await appOnEmptyDatabase('loginb', serverUrl, 'Toolroom-First-2026!');
+    ({ app, db } = started);
     const system = systemActor('test');
     const tina = await createUser(db, system, { username: 'tina', displayName: 'Tina Technician', role: 'technician' });
     await setPassword(db, system, { userId: tina.id, password: PASSWORD, mustChange: false });
@@ -50,13 +38,7 @@ describe('login in a browser (issue 5): npm start + Chromium', function () {
   });
   after(async () => {
     await browser?.close();
-    await app?.stop();
-    await db?.destroy();
-    if (admin) {
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('logs a technician in on a tablet, into the page she asked for, and out again', async () => {

@@ -3,15 +3,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { systemActor } from '../../core/auth/actor';
 import { setPassword, setPin } from '../../core/accounts/service';
-import { openDatabase, type Db } from '../../core/db/connect';
+import type { Db } from '../../core/db/connect';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
 import { csrfTokenFor } from '../../http/auth';
-import { CookieJar, editorToken, formField, freePort, loginForm, PollingSocket, request, startApp, type App } from '../support/app';
+import { appOnEmptyDatabase, CookieJar, editorToken, formField, freePort, loginForm, PollingSocket, request, startApp, type App, type AppOnEmptyDatabase } from '../support/app';
 
 /**
  * Issue 5 through `npm start`'s own command: the dashboard, its socket, the login pages and the
@@ -30,25 +29,16 @@ interface Person {
 
 describe('login across the app (issue 5): npm start', function () {
   this.timeout(300000);
-  let admin: pg.Client;
-  let dbName: string;
+  let started: AppOnEmptyDatabase;
   let db: Db;
   let app: App;
-  let dataDir: string;
   const people: Record<'tina' | 'eric' | 'ada', Person> = {} as never;
   let toolId: number;
 
   before(async function () {
     if (!serverUrl) return this.skip();
-    admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    dbName = `toolroom_login_${process.pid}_${Date.now()}`;
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-login-'));
-    app = await startApp({ PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: u.toString(), TOOLROOM_ADMIN_PASSWORD: ADMIN_PASSWORD }, ['--no-seed']);
-    db = openDatabase({ url: u.toString() });
+    started = await appOnEmptyDatabase('login', serverUrl, ADMIN_PASSWORD);
+    ({ app, db } = started);
     const system = systemActor('test');
     for (const [username, role] of [['tina', 'technician'], ['eric', 'engineer'], ['ada', 'admin']] as const) {
       const user = await createUser(db, system, { username, displayName: username, role });
@@ -58,13 +48,7 @@ describe('login across the app (issue 5): npm start', function () {
     toolId = (await createTool(db, system, { assetNumber: 'LG-1', name: 'Login guard mould', cavityCount: 2 })).id;
   });
   after(async () => {
-    await app?.stop();
-    await db?.destroy();
-    if (admin) {
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   const audit = async (action: string) =>

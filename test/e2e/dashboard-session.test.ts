@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { systemActor } from '../../core/auth/actor';
 import { revokeAllSessions } from '../../core/accounts/sessions';
-import {
-  launchBrowser,
-  openPage,
-  requireDashboardServers,
-  roleUsers,
-  screenshot,
-  startDashboardApp,
-  type Browser,
-  type DashboardApp,
-  type RoleUsers,
-} from '../support/browser';
+import { dashboardSuite, openPage, screenshot } from '../support/browser';
 
 /**
  * The session seen from the pages: every page has a way out in its header, and a page whose
@@ -20,23 +10,11 @@ import {
  */
 describe('dashboard: the session on every page', function () {
   this.timeout(300000);
-  let dash: DashboardApp;
-  let browser: Browser;
-  let users: RoleUsers;
 
-  before(async function () {
-    requireDashboardServers(this);
-    dash = await startDashboardApp('session');
-    users = await roleUsers(dash.db);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await dash?.stop();
-  });
+  const ui = dashboardSuite('session');
 
   it('opens its socket as a WebSocket straight away: no long-polling round trips before the first data', async function () {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/home' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/home' });
     try {
       const polling: string[] = [];
       const sockets: string[] = [];
@@ -52,8 +30,8 @@ describe('dashboard: the session on every page', function () {
   });
 
   it('offers Log out in the header, and sends a page whose session ended to the login page', async function () {
-    if (!dash.login) this.skip();
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tools' });
+    if (!ui.dash.login) this.skip();
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tools' });
     try {
       const logout = page.locator('header [data-test=logout], #app-bar-actions [data-test=logout]');
       await logout.waitFor({ timeout: 20000 });
@@ -61,10 +39,10 @@ describe('dashboard: the session on every page', function () {
       assert.ok(box.height >= 48, `the header link is a 48 px target (${box.height} px)`);
       await screenshot(page, 'session-header-tablet');
 
-      await revokeAllSessions(dash.db, systemActor('e2e'), { userId: users.technician.id });
+      await revokeAllSessions(ui.dash.db, systemActor('e2e'), { userId: ui.users.technician.id });
       await page.waitForURL(/\/toolroom\/login\?next=%2Fdashboard%2Ftools/, { timeout: 20000 });
 
-      await page.goto(`${dash.base}/toolroom/logout`);
+      await page.goto(`${ui.dash.base}/toolroom/logout`);
       assert.equal(new URL(page.url()).pathname, '/toolroom/login', 'an ended session is asked to log in again');
     } finally {
       await context.close();

@@ -6,21 +6,7 @@ import { createPlan } from '../../core/pm/service';
 import { createPress } from '../../core/presses/service';
 import { createTool, updateTool } from '../../core/tools/service';
 import { tableCounts } from '../support/db';
-import {
-  eventually,
-  gotoDashboard,
-  launchBrowser,
-  openPage,
-  requireDashboardServers,
-  roleUsers,
-  screenshot,
-  smallTouchTargets,
-  startDashboardApp,
-  type Browser,
-  type DashboardApp,
-  type Page,
-  type RoleUsers,
-} from '../support/browser';
+import { dashboardSuite, eventually, gotoDashboard, openPage, screenshot, smallTouchTargets, type Page } from '../support/browser';
 
 /**
  * The tool pages (issue 6) in Debian's Chromium against the real start command and PostgreSQL:
@@ -30,17 +16,13 @@ import {
  */
 describe('dashboard: tool pages', function () {
   this.timeout(300000);
-  let dash: DashboardApp;
-  let browser: Browser;
-  let users: RoleUsers;
 
-  before(async function () {
-    requireDashboardServers(this);
-    dash = await startDashboardApp('tools');
-    users = await roleUsers(dash.db);
+  const ui = dashboardSuite('tools');
+
+  before(async () => {
     const system = systemActor('e2e');
     for (let i = 1; i <= 30; i++) {
-      await createTool(dash.db, system, {
+      await createTool(ui.dash.db, system, {
         assetNumber: `M-${3000 + i}`,
         name: `${['Door handle', 'Luer cap', 'Fan blade'][i % 3]} ${i % 2 ? 4 : 8}-cav`,
         customer: i % 2 ? 'Acme Automotive' : 'Beta Medical',
@@ -49,26 +31,20 @@ describe('dashboard: tool pages', function () {
         blockedCavities: i === 7 ? [{ number: 2, reason: 'cracked insert' }] : [],
       });
     }
-    await createPress(dash.db, system, { code: 'P01', name: 'Engel victory 120' });
-    await createPress(dash.db, system, { code: 'P02', name: 'Arburg 470' });
-    await mountTool(dash.db, system, { assetNumber: 'M-3006', pressCode: 'P01' });
+    await createPress(ui.dash.db, system, { code: 'P01', name: 'Engel victory 120' });
+    await createPress(ui.dash.db, system, { code: 'P02', name: 'Arburg 470' });
+    await mountTool(ui.dash.db, system, { assetNumber: 'M-3006', pressCode: 'P01' });
     // M-3005's 30-day PM is 40 days old: OVERDUE on the home page.
-    await createPlan(dash.db, system, { assetNumber: 'M-3005', name: 'Monthly PM', intervalDays: 30, lastPmAt: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    await createPlan(ui.dash.db, system, { assetNumber: 'M-3005', name: 'Monthly PM', intervalDays: 30, lastPmAt: new Date(Date.now() - 40 * 86_400_000).toISOString() });
     // M-3011's trend: shots 60 days, 3 days and a minute ago (2,100 this week: 300 a day), a shot plan and a calendar one.
-    const m3011 = await dash.db('tools').where('asset_number', 'M-3011').first();
-    await dash.db('shot_readings').insert(([[60, 5000], [3, 1400], [0, 700]] as const).map(([days, delta]) => ({
+    const m3011 = await ui.dash.db('tools').where('asset_number', 'M-3011').first();
+    await ui.dash.db('shot_readings').insert(([[60, 5000], [3, 1400], [0, 700]] as const).map(([days, delta]) => ({
       source: 'manual:e2e-trend', tool_id: m3011.id, at: trendAt(days), delta, outcome: 'manual',
     })));
-    await createPlan(dash.db, system, { assetNumber: 'M-3011', name: 'Shot PM', intervalShots: 1000, lastPmLifetimeShots: 0 });
-    await createPlan(dash.db, system, { assetNumber: 'M-3011', name: 'Monthly check', intervalDays: 30, lastPmAt: new Date(Date.now() - 20 * 86_400_000).toISOString() });
-    const m3009 = await dash.db('tools').where('asset_number', 'M-3009').first();
-    await createAction(dash.db, system, { toolId: m3009.id, title: 'Polish parting line', assigneeId: users.technician.id });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await dash?.stop();
+    await createPlan(ui.dash.db, system, { assetNumber: 'M-3011', name: 'Shot PM', intervalShots: 1000, lastPmLifetimeShots: 0 });
+    await createPlan(ui.dash.db, system, { assetNumber: 'M-3011', name: 'Monthly check', intervalDays: 30, lastPmAt: new Date(Date.now() - 20 * 86_400_000).toISOString() });
+    const m3009 = await ui.dash.db('tools').where('asset_number', 'M-3009').first();
+    await createAction(ui.dash.db, system, { toolId: m3009.id, title: 'Polish parting line', assigneeId: ui.users.technician.id });
   });
 
   const started = Date.now();
@@ -83,11 +59,11 @@ describe('dashboard: tool pages', function () {
   }
 
   async function toolRow(asset: string) {
-    return dash.db('tools').where('asset_number', asset).first();
+    return ui.dash.db('tools').where('asset_number', asset).first();
   }
 
   it('registers a tool from the form: success shown, the tool written with the logged-in user as actor', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool-form', ready: '[data-test=submit]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool-form', ready: '[data-test=submit]' });
     try {
       await fill(page, {
         assetNumber: 'm-4001',
@@ -111,10 +87,10 @@ describe('dashboard: tool pages', function () {
       assert.deepEqual([row.name, row.customer, row.cavity_count, Number(row.expected_lifetime_shots), row.location, row.part_numbers], [
         'Closure 16-cav', 'Vela Packaging', 16, 1000000, 'Rack B2', ['VP-1', 'VP-2'],
       ]);
-      const cavity = await dash.db('tool_cavities').where({ tool_id: row.id, number: 5 }).first();
+      const cavity = await ui.dash.db('tool_cavities').where({ tool_id: row.id, number: 5 }).first();
       assert.deepEqual([cavity.state, cavity.blocked_reason], ['blocked', 'worn gate']);
-      const audit = await dash.db('audit_events').where({ action: 'tool.create', entity_id: String(row.id) }).first();
-      assert.equal(audit.actor_id, dash.login ? users.technician.id : 'system', 'the audit names who registered it');
+      const audit = await ui.dash.db('audit_events').where({ action: 'tool.create', entity_id: String(row.id) }).first();
+      assert.equal(audit.actor_id, ui.dash.login ? ui.users.technician.id : 'system', 'the audit names who registered it');
 
       // The success offers the new tool's page.
       await page.click('[data-test=open-saved]');
@@ -127,15 +103,15 @@ describe('dashboard: tool pages', function () {
   });
 
   it('a rejected form names the field and the rule, keeps what was typed and writes nothing', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool-form', ready: '[data-test=submit]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool-form', ready: '[data-test=submit]' });
     try {
       // What the form could write: every table, less what the app's own schedule writes meanwhile (the PM
       // check's audit event as the system actor, and the notifications it raises).
       const formCounts = async () => {
-        const counts = await tableCounts(dash.db);
+        const counts = await tableCounts(ui.dash.db);
         delete counts.notification_events;
         delete counts.notifications;
-        const [{ n }] = await dash.db('audit_events').whereNot('actor_id', 'system').count<{ n: string }[]>({ n: '*' });
+        const [{ n }] = await ui.dash.db('audit_events').whereNot('actor_id', 'system').count<{ n: string }[]>({ n: '*' });
         return { ...counts, audit_events: Number(n) };
       };
       const before = await formCounts();
@@ -174,20 +150,20 @@ describe('dashboard: tool pages', function () {
   });
 
   it('the tool list searches and filters, and a tool opens its page', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tools', ready: '[data-asset]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tools', ready: '[data-asset]' });
     try {
       assert.match((await page.textContent('[data-test=count]'))!, /of 32 tools/);
       await screenshot(page, 'tools-list-tablet');
       assert.deepEqual(await smallTouchTargets(page), [], 'touch targets at least 48 px');
 
       await page.fill('[data-test=search] input', 'luer 8-cav');
-      await eventually(dash, 'search narrows the list', async () => {
+      await eventually(ui.dash, 'search narrows the list', async () => {
         const assets = await page.$$eval('[data-asset]', (rows) => rows.map((r) => r.getAttribute('data-asset')));
         return assets.length > 0 && assets.every((a) => ['M-3004', 'M-3010', 'M-3016', 'M-3022', 'M-3028'].includes(a!)) && assets.length === 5;
       });
       await page.fill('[data-test=customer] input', 'beta medical');
       await page.fill('[data-test=search] input', 'luer');
-      await eventually(dash, 'customer filter', async () => {
+      await eventually(ui.dash, 'customer filter', async () => {
         const assets = await page.$$eval('[data-asset]', (rows) => rows.map((r) => r.getAttribute('data-asset')));
         return assets.join(',') === 'M-3004,M-3010,M-3016,M-3022,M-3028';
       });
@@ -205,7 +181,7 @@ describe('dashboard: tool pages', function () {
   });
 
   it("a tool's page opens by URL as from its QR label, blocked cavities with their reason", async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=m-3007', ready: '[data-test=title]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=m-3007', ready: '[data-test=title]' });
     try {
       assert.match((await page.textContent('[data-test=title]'))!, /M-3007/);
       assert.match((await page.textContent('[data-cavity="2"]'))!, /blocked: cracked insert/);
@@ -213,10 +189,10 @@ describe('dashboard: tool pages', function () {
       // The shop-floor work on this tool starts from here, the tool chosen (the work pages take ?asset= too).
       await page.click('[data-test=inspect]');
       await page.waitForURL(/\/dashboard\/inspect\?asset=M-3007$/);
-      await gotoDashboard(page, dash.base, '/dashboard/tool?asset=M-3007', '[data-test=report-failure]');
+      await gotoDashboard(page, ui.dash.base, '/dashboard/tool?asset=M-3007', '[data-test=report-failure]');
       await page.click('[data-test=report-failure]');
       await page.waitForURL(/\/dashboard\/report-failure\?asset=M-3007$/);
-      await gotoDashboard(page, dash.base, '/dashboard/tool?asset=NOPE-1', '[data-test=error]');
+      await gotoDashboard(page, ui.dash.base, '/dashboard/tool?asset=NOPE-1', '[data-test=error]');
       assert.match((await page.textContent('[data-test=error]'))!, /No tool NOPE-1/);
     } finally {
       await context.close();
@@ -224,7 +200,7 @@ describe('dashboard: tool pages', function () {
   });
 
   it("a tool's page shows its shots per day over 30 or 90 days and when each PM falls due at this week's pace", async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3011', ready: '[data-test=shots-chart]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=M-3011', ready: '[data-test=shots-chart]' });
     try {
       const bars = () => page.$$eval('[data-test=shots-chart] [data-day]', (els) => els.map((e) => [e.getAttribute('data-day'), Number(e.getAttribute('data-shots'))] as [string, number]));
       // The first answer (the tool view) brings the 30 days along.
@@ -253,7 +229,7 @@ describe('dashboard: tool pages', function () {
   });
 
   it('mounts and unmounts a tool from its page', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3002', ready: '[data-test=mount]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=M-3002', ready: '[data-test=mount]' });
     try {
       await page.click('[data-test=mount]');
       await page.click('[data-press="P02"]');
@@ -262,7 +238,7 @@ describe('dashboard: tool pages', function () {
       await page.waitForSelector('[data-test=press]:has-text("P02")', { timeout: 15000 });
       const tool = await toolRow('M-3002');
       assert.equal(tool.status, 'in_press');
-      const open = await dash.db('tool_mounts').where({ tool_id: tool.id }).whereNull('unmounted_at').first();
+      const open = await ui.dash.db('tool_mounts').where({ tool_id: tool.id }).whereNull('unmounted_at').first();
       assert.ok(open, 'an open mount');
       await page.waitForSelector('[data-test=timeline] [data-kind=mount]');
 
@@ -271,14 +247,14 @@ describe('dashboard: tool pages', function () {
       await page.click('[data-test=confirm]');
       await page.waitForSelector('[data-test=status]:has-text("In maintenance")', { timeout: 15000 });
       assert.equal((await toolRow('M-3002')).status, 'in_maintenance');
-      assert.equal(await dash.db('tool_mounts').where({ tool_id: tool.id }).whereNull('unmounted_at').count('* as n').first().then((r) => Number(r!.n)), 0);
+      assert.equal(await ui.dash.db('tool_mounts').where({ tool_id: tool.id }).whereNull('unmounted_at').count('* as n').first().then((r) => Number(r!.n)), 0);
     } finally {
       await context.close();
     }
   });
 
   it("edits a tool from its page; a stale edit is refused as a conflict and keeps the input", async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3008', ready: '[data-test=edit]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=M-3008', ready: '[data-test=edit]' });
     try {
       await page.click('[data-test=edit]');
       await page.waitForURL(/\/dashboard\/tool-form\?asset=M-3008$/);
@@ -293,13 +269,13 @@ describe('dashboard: tool pages', function () {
       const row = await toolRow('M-3008');
       assert.equal(row.location, 'Rack Z9');
       assert.equal(row.name, 'Fan blade 8-cav');
-      const blocked = await dash.db('tool_cavities').where({ tool_id: row.id, state: 'blocked' }).select('number', 'blocked_reason');
+      const blocked = await ui.dash.db('tool_cavities').where({ tool_id: row.id, state: 'blocked' }).select('number', 'blocked_reason');
       assert.deepEqual(blocked.map((c) => [c.number, c.blocked_reason]), [[3, 'flash on parting line']]);
-      const audit = await dash.db('audit_events').where({ action: 'tool.update', entity_id: String(row.id) }).orderBy('id', 'desc').first();
+      const audit = await ui.dash.db('audit_events').where({ action: 'tool.update', entity_id: String(row.id) }).orderBy('id', 'desc').first();
       assert.ok(audit, 'the edit is audited');
 
       // Someone else changes the tool while this form is open: saving is refused, nothing of it written.
-      await updateTool(dash.db, systemActor('e2e'), { id: row.id, notes: 'changed elsewhere' });
+      await updateTool(ui.dash.db, systemActor('e2e'), { id: row.id, notes: 'changed elsewhere' });
       await fill(page, { location: 'Rack Q1' });
       await page.click('[data-test=submit]');
       await page.waitForSelector('[data-test=error]:has-text("reload")', { timeout: 15000 });
@@ -316,14 +292,14 @@ describe('dashboard: tool pages', function () {
   });
 
   it('home: PM alerts, presses with their tools, and a tool opens from there', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/home', ready: '[data-test=presses] [data-press]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/home', ready: '[data-test=presses] [data-press]' });
     try {
       const alert = page.locator('[data-test=pm-alerts] [data-state]').first();
       assert.match((await alert.textContent())!, /Overdue\s*M-3005/);
       assert.match((await page.textContent('[data-test=presses] [data-press="P01"]'))!, /M-3006/);
       assert.match((await page.textContent('[data-test=presses] [data-press="P02"]'))!, /no tool mounted/);
       // "My" actions are the logged-in user's (the system actor of a setup without login has none).
-      if (dash.login) {
+      if (ui.dash.login) {
         assert.match((await page.textContent('[data-test=my-actions]'))!, /Polish parting line\s*M-3009/);
         assert.match((await page.textContent('h1'))!, /Hello, Tina Technician/);
       } else assert.match((await page.textContent('[data-test=my-actions]'))!, /Nothing assigned to you/);
@@ -339,9 +315,9 @@ describe('dashboard: tool pages', function () {
   });
 
   it('offers each role only what it may do: retire for engineers, not technicians', async function () {
-    if (!dash.login) this.skip(); // roles need the login (issue 5)
-    const tech = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3003', ready: '[data-test=edit]' });
-    const eng = await openPage(browser, dash, { user: users.engineer, path: '/dashboard/tool?asset=M-3003', ready: '[data-test=retire]' });
+    if (!ui.dash.login) this.skip(); // roles need the login (issue 5)
+    const tech = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=M-3003', ready: '[data-test=edit]' });
+    const eng = await openPage(ui.browser, ui.dash, { user: ui.users.engineer, path: '/dashboard/tool?asset=M-3003', ready: '[data-test=retire]' });
     try {
       assert.equal(await tech.page.locator('[data-test=retire]').count(), 0, 'no retire button for a technician');
       await eng.page.click('[data-test=retire]');
@@ -350,8 +326,8 @@ describe('dashboard: tool pages', function () {
       await eng.page.waitForSelector('[data-test=status]:has-text("Retired")', { timeout: 15000 });
       const row = await toolRow('M-3003');
       assert.equal(row.status, 'retired');
-      const audit = await dash.db('audit_events').where({ action: 'tool.retire', entity_id: String(row.id) }).first();
-      assert.equal(audit.actor_id, users.engineer.id);
+      const audit = await ui.dash.db('audit_events').where({ action: 'tool.retire', entity_id: String(row.id) }).first();
+      assert.equal(audit.actor_id, ui.users.engineer.id);
     } finally {
       await tech.context.close();
       await eng.context.close();
@@ -359,12 +335,12 @@ describe('dashboard: tool pages', function () {
   });
 
   it("each browser sees only its own answers (one technician's search never lands on another's list)", async () => {
-    const a = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tools', ready: '[data-asset]' });
-    const b = await openPage(browser, dash, { user: users.engineer, path: '/dashboard/tools', ready: '[data-asset]' });
+    const a = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tools', ready: '[data-asset]' });
+    const b = await openPage(ui.browser, ui.dash, { user: ui.users.engineer, path: '/dashboard/tools', ready: '[data-asset]' });
     try {
       const countB = await b.page.locator('[data-asset]').count();
       await a.page.fill('[data-test=search] input', 'fan blade');
-      await eventually(dash, "A's search applied", async () => (await a.page.locator('[data-asset]').count()) === 10);
+      await eventually(ui.dash, "A's search applied", async () => (await a.page.locator('[data-asset]').count()) === 10);
       await b.page.waitForTimeout(1000);
       assert.equal(await b.page.locator('[data-asset]').count(), countB, "B's list is untouched");
       assert.equal(await b.page.inputValue('[data-test=search] input'), '');
@@ -376,7 +352,7 @@ describe('dashboard: tool pages', function () {
 
   it('works at desktop and phone sizes and in the dark theme', async () => {
     for (const [viewport, colorScheme] of [['desktop', 'light'], ['phone', 'light'], ['tablet', 'dark']] as const) {
-      const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/tool?asset=M-3002', viewport, colorScheme, ready: '[data-test=timeline] li' });
+      const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/tool?asset=M-3002', viewport, colorScheme, ready: '[data-test=timeline] li' });
       try {
         await screenshot(page, `tool-detail-${viewport}-${colorScheme}`);
         // Nothing wider than the screen.
@@ -386,9 +362,9 @@ describe('dashboard: tool pages', function () {
           const bg = await page.evaluate('getComputedStyle(document.querySelector(".tr-section")).backgroundColor');
           assert.match(String(bg), /rgb\((\d{1,2}), (\d{1,2}), (\d{1,2})\)/, `dark sections: ${bg}`);
         }
-        await gotoDashboard(page, dash.base, '/dashboard/tools', '[data-asset]');
+        await gotoDashboard(page, ui.dash.base, '/dashboard/tools', '[data-asset]');
         await screenshot(page, `tools-list-${viewport}-${colorScheme}`);
-        await gotoDashboard(page, dash.base, '/dashboard/home', '[data-test=presses]');
+        await gotoDashboard(page, ui.dash.base, '/dashboard/home', '[data-test=presses]');
         await screenshot(page, `home-${viewport}-${colorScheme}`);
       } finally {
         await context.close();

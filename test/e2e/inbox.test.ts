@@ -2,20 +2,7 @@ import assert from 'node:assert/strict';
 import { systemActor } from '../../core/auth/actor';
 import { createAction } from '../../core/actions/service';
 import { createTool } from '../../core/tools/service';
-import {
-  ensureUser,
-  eventually,
-  launchBrowser,
-  openPage,
-  requireDashboardServers,
-  screenshot,
-  smallTouchTargets,
-  startDashboardApp,
-  type Browser,
-  type DashboardApp,
-  type Page,
-  type TestUser,
-} from '../support/browser';
+import { dashboardSuite, ensureUser, eventually, openPage, screenshot, smallTouchTargets, type Page, type TestUser } from '../support/browser';
 
 /**
  * The inbox (issue 13) in Debian's Chromium against the real start command: two technicians logged
@@ -24,23 +11,15 @@ import {
  */
 describe('dashboard: inbox', function () {
   this.timeout(300000);
-  let dash: DashboardApp;
-  let browser: Browser;
   let anna: TestUser;
   let ben: TestUser;
   const system = systemActor('e2e');
 
-  before(async function () {
-    requireDashboardServers(this);
-    dash = await startDashboardApp('inbox');
-    anna = await ensureUser(dash.db, { username: 'anna', displayName: 'Anna Technician', role: 'technician' });
-    ben = await ensureUser(dash.db, { username: 'ben', displayName: 'Ben Technician', role: 'technician' });
-    browser = await launchBrowser();
-  });
+  const ui = dashboardSuite('inbox', { roleUsers: false });
 
-  after(async () => {
-    await browser?.close();
-    await dash?.stop();
+  before(async () => {
+    anna = await ensureUser(ui.dash.db, { username: 'anna', displayName: 'Anna Technician', role: 'technician' });
+    ben = await ensureUser(ui.dash.db, { username: 'ben', displayName: 'Ben Technician', role: 'technician' });
   });
 
   const unread = (page: Page) => page.textContent('[data-test=unread-count]', { timeout: 15000 });
@@ -49,16 +28,16 @@ describe('dashboard: inbox', function () {
     page.waitForFunction(`document.querySelector('[data-test=unread-count]')?.textContent?.trim() === '${n}'`, null, { timeout: 15000 });
 
   it("shows an assigned action in the assignee's inbox only, with the header's count; acknowledging takes it to 0", async () => {
-    assert.ok(dash.login, 'the app serves a login page (an inbox is a logged-in user’s)');
-    const a = await openPage(browser, dash, { user: anna, path: '/dashboard/inbox', ready: '[data-test=unread-count]' });
-    const b = await openPage(browser, dash, { user: ben, path: '/dashboard/inbox', ready: '[data-test=unread-count]' });
+    assert.ok(ui.dash.login, 'the app serves a login page (an inbox is a logged-in user’s)');
+    const a = await openPage(ui.browser, ui.dash, { user: anna, path: '/dashboard/inbox', ready: '[data-test=unread-count]' });
+    const b = await openPage(ui.browser, ui.dash, { user: ben, path: '/dashboard/inbox', ready: '[data-test=unread-count]' });
     try {
       assert.equal((await unread(a.page))!.trim(), '0');
       assert.equal((await unread(b.page))!.trim(), '0');
 
-      const tool = await createTool(dash.db, system, { assetNumber: 'M-7001', name: 'Closure 28 mm', cavityCount: 4 });
-      const action = await createAction(dash.db, system, { toolId: tool.id, title: 'Replace ejector pin 3', assigneeId: Number(anna.id) });
-      const note = await eventually(dash, 'the inbox notification', () => dash.db('notifications').where({ user_id: Number(anna.id), channel: 'inbox' }).first());
+      const tool = await createTool(ui.dash.db, system, { assetNumber: 'M-7001', name: 'Closure 28 mm', cavityCount: 4 });
+      const action = await createAction(ui.dash.db, system, { toolId: tool.id, title: 'Replace ejector pin 3', assigneeId: Number(anna.id) });
+      const note = await eventually(ui.dash, 'the inbox notification', () => ui.dash.db('notifications').where({ user_id: Number(anna.id), channel: 'inbox' }).first());
 
       // Both reload (the header asks on load): Anna sees it, bold, with the count 1; Ben nothing.
       await a.page.reload();
@@ -79,9 +58,9 @@ describe('dashboard: inbox', function () {
       await a.page.click(`[data-notification="${note.id}"] [data-test=acknowledge]`);
       await a.page.waitForSelector(`[data-notification="${note.id}"][data-read="yes"]`, { timeout: 15000 });
       await countIs(a.page, 0);
-      const row = await dash.db('notifications').where('id', note.id).first();
+      const row = await ui.dash.db('notifications').where('id', note.id).first();
       assert.ok(row.read_at, 'read_at set');
-      const audit = await dash.db('audit_events').where({ entity: 'notification', entity_id: String(note.id) }).first();
+      const audit = await ui.dash.db('audit_events').where({ entity: 'notification', entity_id: String(note.id) }).first();
       assert.equal(audit?.actor_id, anna.id, 'the acknowledgement is audited as Anna');
 
       // The link opens the record's page.

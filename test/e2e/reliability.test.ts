@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { actorFromUser } from '../../core/auth/actor';
 import * as kpi from '../../core/kpi/service';
-import {
-  launchBrowser,
-  openPage,
-  requireDashboardServers,
-  roleUsers,
-  screenshot,
-  startDashboardApp,
-  type Browser,
-  type DashboardApp,
-  type Page,
-  type RoleUsers,
-} from '../support/browser';
+import { dashboardSuite, openPage, screenshot, type Page } from '../support/browser';
 
 /**
  * The engineers' Reliability page (issue 11) on the demo plant's history, in Chromium against the
@@ -21,21 +10,8 @@ import {
  */
 describe('dashboard: reliability page', function () {
   this.timeout(300000);
-  let dash: DashboardApp;
-  let browser: Browser;
-  let users: RoleUsers;
 
-  before(async function () {
-    requireDashboardServers(this);
-    dash = await startDashboardApp('reliability', { seed: true });
-    users = await roleUsers(dash.db);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await dash?.stop();
-  });
+  const ui = dashboardSuite('reliability', { seed: true });
 
   /** The page's range: whole UTC days ending at tonight's midnight. */
   function range(days: number) {
@@ -56,8 +32,8 @@ describe('dashboard: reliability page', function () {
   }
 
   it("shows an engineer the failure Pareto and MTBF/MTTR per tool (those that ran or failed, most failures first) as core's KPIs give them, for the chosen range", async () => {
-    const engineer = actorFromUser({ id: users.engineer.id, username: users.engineer.username, role: 'engineer' }, 'e2e');
-    const { context, page } = await openPage(browser, dash, { user: users.engineer, path: '/dashboard/reliability', ready: '[data-test=pareto] [data-code]' });
+    const engineer = actorFromUser({ id: ui.users.engineer.id, username: ui.users.engineer.username, role: 'engineer' }, 'e2e');
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.engineer, path: '/dashboard/reliability', ready: '[data-test=pareto] [data-code]' });
     try {
       for (const days of [90, 365]) {
         if (days !== 90) {
@@ -66,8 +42,8 @@ describe('dashboard: reliability page', function () {
         }
         const span = range(days);
         const expect = async () => {
-          const pareto = await kpi.failurePareto(dash.db, engineer, { ...span, dimension: 'code' });
-          const tools = await kpi.reliability(dash.db, engineer, { ...span, by: 'tool' });
+          const pareto = await kpi.failurePareto(ui.dash.db, engineer, { ...span, dimension: 'code' });
+          const tools = await kpi.reliability(ui.dash.db, engineer, { ...span, by: 'tool' });
           assert.ok(pareto.length > 0 && tools.some((t) => t.failures > 0), `the demo seed has failures in the last ${days} days`);
           return {
             bars: pareto.map((r) => [r.key, r.failures]),
@@ -96,8 +72,8 @@ describe('dashboard: reliability page', function () {
   });
 
   it('refuses a technician: the page says so and the server answers forbidden', async function () {
-    if (!dash.login) this.skip();
-    const { context, page } = await openPage(browser, dash, { user: users.technician, path: '/dashboard/reliability', ready: '[data-test=not-allowed]' });
+    if (!ui.dash.login) this.skip();
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: '/dashboard/reliability', ready: '[data-test=not-allowed]' });
     try {
       await page.waitForSelector('[data-test=error][data-code=forbidden]', { timeout: 15000 });
       assert.equal(await page.$('[data-test=pareto]'), null, 'no Pareto');

@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { systemActor } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
-import { mountTool } from '../../core/mounts/service';
-import { createPress } from '../../core/presses/service';
 import { createTool } from '../../core/tools/service';
-import { startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
-import {
-  CycleLedger,
-  influx,
-  influxShots,
-  ownDatabase,
-  ownInflux,
-  pressFlows,
-  removeDir,
-  requireServers,
-  sleep,
-  startApp,
-  until,
-  writeFlows,
-  type App,
-  type PlantPress,
-} from '../support/e2e';
+import { countingPlant, CycleLedger, influx, influxShots, pressFlows, requireServers, sleep, startApp, until, writeFlows, type App, type CountingPlant, type PlantPress } from '../support/e2e';
 
 /**
  * Shot counting end to end, all of it real: the EUROMAP 77 press simulator (in this process),
@@ -48,51 +28,29 @@ const count = async (q: Promise<{ n: string | number }[]>) => Number((await q)[0
 
 describe('end to end: shot counts from the press simulator through Node-RED into PostgreSQL and InfluxDB', function () {
   this.timeout(300_000);
-  let sim: PressSimulator;
-  let database: Awaited<ReturnType<typeof ownDatabase>>;
+  let plant: CountingPlant;
   let db: Db;
-  let timeSeries: ReturnType<typeof ownInflux>;
-  let work: string;
   let dataDir: string;
   let app: App | null = null;
   let ledger: CycleLedger;
 
   before(async function () {
     requireServers(this, ['postgres', 'influx']);
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-e2e-shots-'));
-    dataDir = path.join(work, 'app');
-    database = await ownDatabase('shots');
-    db = database.db;
-    timeSeries = ownInflux('shots');
-    const past = new Date(Date.now() - 3_600_000).toISOString();
-    for (const p of PRESSES) {
-      await createPress(db, system, { code: p.press, name: `Press ${p.press}` });
-      await createTool(db, system, { assetNumber: p.tool, name: `Mould ${p.tool}`, cavityCount: 2 });
-      await mountTool(db, system, { assetNumber: p.tool, pressCode: p.press, at: past });
-    }
+    plant = await countingPlant('shots', PRESSES, 2, (i) => 1_000_000 * (i + 1));
+    db = plant.db;
+    dataDir = path.join(plant.work, 'app');
     for (const t of SPARE_TOOLS) await createTool(db, system, { assetNumber: t, name: `Mould ${t}`, cavityCount: 4 });
-
-    sim = await startPressSimulator({
-      port: 0,
-      certificateRoot: path.join(work, 'simulator-pki'),
-      presses: PRESSES.map((p, i) => ({ name: p.press, mouldId: p.tool, cavities: 2, cycleTimeMs: p.cycleTimeMs, machineCycleCounter: 1_000_000 * (i + 1) })),
-    });
-    // Cycles only when a test says so (step, or resume for a stream).
-    for (const p of PRESSES) sim.press(p.press).pause();
-    ledger = new CycleLedger(sim, db, PRESSES, SPARE_TOOLS, () => app?.output() ?? '');
-    writeFlows(dataDir, pressFlows(sim.endpoint, PRESSES, path.join(work, 'client-pki')));
+    ledger = new CycleLedger(plant.sim, db, PRESSES, SPARE_TOOLS, () => app?.output() ?? '');
+    writeFlows(dataDir, pressFlows(plant.sim.endpoint, PRESSES, path.join(plant.work, 'client-pki')));
   });
 
   after(async function () {
     this.timeout(60_000);
     await app?.stop();
-    await sim?.stop();
-    await timeSeries?.drop();
-    await database?.drop();
-    if (work) removeDir(work);
+    await plant?.stop();
   });
 
-  const start = () => startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], { dataDir });
+  const start = () => startApp({ DATABASE_URL: plant.url, INFLUX_URL: plant.timeSeries.url }, ['--no-seed'], { dataDir });
 
   it('counts exactly from the first reading on, through job changes', async () => {
     app = await start();
@@ -112,7 +70,7 @@ describe('end to end: shot counts from the press simulator through Node-RED into
   });
 
   it('misses no cycle while the OPC-UA server restarts (counters moved meanwhile)', async () => {
-    const restarting = sim.restart({ downMs: 2500 });
+    const restarting = plant.sim.restart({ downMs: 2500 });
     await sleep(300);
     await ledger.rounds(3);
     await restarting;
@@ -122,16 +80,16 @@ describe('end to end: shot counts from the press simulator through Node-RED into
 
   it('loses and doubles nothing when Node-RED is killed with SIGKILL mid-stream and started again', async () => {
     const running = PRESSES.filter((p) => p.cycleTimeMs > 0);
-    for (const p of running) sim.press(p.press).resume();
+    for (const p of running) plant.sim.press(p.press).resume();
     // Readings flowing (the batch window is 100 ms): some of them stored, then the kill.
     const before = await count(db('shot_readings').count({ n: '*' }));
     await until('readings flowing', async () => (await count(db('shot_readings').count({ n: '*' }))) > before + 20);
-    const atKill = running.map((p) => sim.press(p.press).cycles());
+    const atKill = running.map((p) => plant.sim.press(p.press).cycles());
     await app!.kill9();
     assert.equal(app!.proc.signalCode, 'SIGKILL');
     await sleep(500);
-    for (const p of running) sim.press(p.press).pause();
-    running.forEach((p, i) => assert.ok(sim.press(p.press).cycles() - atKill[i] >= 5, `${p.press} ran on while Node-RED was down`));
+    for (const p of running) plant.sim.press(p.press).pause();
+    running.forEach((p, i) => assert.ok(plant.sim.press(p.press).cycles() - atKill[i] >= 5, `${p.press} ran on while Node-RED was down`));
     app = await start();
     await ledger.exact('after kill -9 and a restart', 60_000);
   });
@@ -149,7 +107,7 @@ describe('end to end: shot counts from the press simulator through Node-RED into
       influx('influx_start');
     }
     await until('outbox drained after', async () => (await unsent()) === 0, 90_000);
-    const points = await influxShots(timeSeries.target);
+    const points = await influxShots(plant.timeSeries.target);
     const counted = (await db('shot_readings as r')
       .join('tools as t', 't.id', 'r.tool_id')
       .where('r.delta', '>', 0)

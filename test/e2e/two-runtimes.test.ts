@@ -1,28 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { systemActor } from '../../core/auth/actor';
 import type { Db } from '../../core/db/connect';
-import { mountTool } from '../../core/mounts/service';
-import { createPress } from '../../core/presses/service';
-import { createTool } from '../../core/tools/service';
-import { startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
-import {
-  CycleLedger,
-  influxShots,
-  ownDatabase,
-  ownInflux,
-  pressFlows,
-  removeDir,
-  requireServers,
-  sleep,
-  startApp,
-  until,
-  writeFlows,
-  type App,
-  type PlantPress,
-} from '../support/e2e';
+import { countingPlant, CycleLedger, influxShots, pressFlows, requireServers, sleep, startApp, until, writeFlows, type App, type CountingPlant, type PlantPress } from '../support/e2e';
 
 /**
  * DESIGN.md's "scale beyond one Pi": two Node-RED runtimes (two start commands, each with its own
@@ -30,8 +9,6 @@ import {
  * reaches the database twice; each tool must still get its cycles exactly once, also with one
  * runtime killed mid-stream.
  */
-
-const system = systemActor('e2e');
 
 const PRESSES: PlantPress[] = [
   { press: 'D01', counter: 'MachineCycleCounter', tool: 'T-201', cycleTimeMs: 25 },
@@ -43,49 +20,29 @@ const count = async (q: Promise<{ n: string | number }[]>) => Number((await q)[0
 
 describe('end to end: two Node-RED runtimes counting the same presses into one database', function () {
   this.timeout(300_000);
-  let sim: PressSimulator;
-  let database: Awaited<ReturnType<typeof ownDatabase>>;
+  let plant: CountingPlant;
   let db: Db;
-  let timeSeries: ReturnType<typeof ownInflux>;
-  let work: string;
   const apps: App[] = [];
   let ledger: CycleLedger;
 
   before(async function () {
     requireServers(this, ['postgres', 'influx']);
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-e2e-two-'));
-    database = await ownDatabase('two');
-    db = database.db;
-    timeSeries = ownInflux('two');
-    const past = new Date(Date.now() - 3_600_000).toISOString();
-    for (const p of PRESSES) {
-      await createPress(db, system, { code: p.press, name: `Press ${p.press}` });
-      await createTool(db, system, { assetNumber: p.tool, name: `Mould ${p.tool}`, cavityCount: 1 });
-      await mountTool(db, system, { assetNumber: p.tool, pressCode: p.press, at: past });
-    }
-    sim = await startPressSimulator({
-      port: 0,
-      certificateRoot: path.join(work, 'simulator-pki'),
-      presses: PRESSES.map((p, i) => ({ name: p.press, mouldId: p.tool, cavities: 1, cycleTimeMs: p.cycleTimeMs, machineCycleCounter: 4_000_000_000 + i })),
-    });
-    for (const p of PRESSES) sim.press(p.press).pause();
-    ledger = new CycleLedger(sim, db, PRESSES, [], () => apps.map((a, i) => `--- runtime ${i} ---\n${a.output().slice(-2000)}`).join('\n'));
+    plant = await countingPlant('two', PRESSES, 1, (i) => 4_000_000_000 + i);
+    db = plant.db;
+    ledger = new CycleLedger(plant.sim, db, PRESSES, [], () => apps.map((a, i) => `--- runtime ${i} ---\n${a.output().slice(-2000)}`).join('\n'));
   });
 
   after(async function () {
     this.timeout(60_000);
     for (const a of apps) await a.stop();
-    await sim?.stop();
-    await timeSeries?.drop();
-    await database?.drop();
-    if (work) removeDir(work);
+    await plant?.stop();
   });
 
   /** A runtime with its own data dir; its nodes' ids start with `prefix`, so its batches are told apart in the audit trail. */
   async function runtime(prefix: string): Promise<App> {
-    const dataDir = path.join(work, prefix);
-    writeFlows(dataDir, pressFlows(sim.endpoint, PRESSES, path.join(work, `${prefix}-pki`), {}, prefix));
-    const app = await startApp({ DATABASE_URL: database.url, INFLUX_URL: timeSeries.url }, ['--no-seed'], { dataDir });
+    const dataDir = path.join(plant.work, prefix);
+    writeFlows(dataDir, pressFlows(plant.sim.endpoint, PRESSES, path.join(plant.work, `${prefix}-pki`), {}, prefix));
+    const app = await startApp({ DATABASE_URL: plant.url, INFLUX_URL: plant.timeSeries.url }, ['--no-seed'], { dataDir });
     apps.push(app);
     return app;
   }
@@ -103,29 +60,29 @@ describe('end to end: two Node-RED runtimes counting the same presses into one d
     await ledger.jobChange('D02');
     await ledger.rounds(6);
     // And a stream: both runtimes race to store the same readings.
-    for (const p of PRESSES.filter((p) => p.cycleTimeMs > 0)) sim.press(p.press).resume();
+    for (const p of PRESSES.filter((p) => p.cycleTimeMs > 0)) plant.sim.press(p.press).resume();
     await sleep(2500);
-    for (const p of PRESSES) sim.press(p.press).pause();
+    for (const p of PRESSES) plant.sim.press(p.press).pause();
     await ledger.exact('two runtimes');
     const [a, b] = [await batchesBy('rtA0'), await batchesBy('rtB0')];
     assert.ok(a > 3 && b > 3, `both runtimes stored batches (A ${a}, B ${b})`);
   });
 
   it('stays exact when one runtime is killed mid-stream and the other carries on', async () => {
-    for (const p of PRESSES.filter((p) => p.cycleTimeMs > 0)) sim.press(p.press).resume();
+    for (const p of PRESSES.filter((p) => p.cycleTimeMs > 0)) plant.sim.press(p.press).resume();
     await sleep(800);
     await apps[0].kill9();
     const bBefore = await batchesBy('rtB0');
     await ledger.rounds(4, PRESSES.filter((p) => p.cycleTimeMs === 0));
     await sleep(1500);
-    for (const p of PRESSES) sim.press(p.press).pause();
+    for (const p of PRESSES) plant.sim.press(p.press).pause();
     await ledger.exact('runtime A killed');
     assert.ok((await batchesBy('rtB0')) > bBefore, 'runtime B stored what came after');
   });
 
   it('holds the same shots in InfluxDB, each once, with both runtimes draining one outbox', async () => {
     await until('outbox drained', async () => (await count(db('outbox').where('topic', 'shots').whereNull('sent_at').count({ n: '*' }))) === 0, 60_000);
-    const points = await influxShots(timeSeries.target);
+    const points = await influxShots(plant.timeSeries.target);
     const lifetimes = await ledger.lifetimes();
     const readings = (await db('shot_readings as r')
       .join('tools as t', 't.id', 'r.tool_id')

@@ -438,61 +438,59 @@ describe(`REST API (${backend.name})`, function () {
       assert.equal(verify.json.ok, true);
     });
   });
-});
 
-describe(`REST API session policy and lockout (${backend.name})`, function () {
-  this.timeout(60_000);
-  let db: Db;
-  let api: TestServer;
-  before(async () => {
-    db = await backend.db();
-    await resetData(db);
-  });
-  afterEach(async () => api?.close());
+  // Each test here starts a server of its own, with the policy it is about (the suite's stays up beside it).
+  describe('session policy and lockout', () => {
+    let server: TestServer;
+    before(async () => {
+      await resetData(db);
+    });
+    afterEach(async () => server?.close());
 
-  it('a session unused past the idle timeout ends (401 expired)', async () => {
-    api = await startApi(db, { policy: { ...POLICY, idleTimeoutMs: 800, touchIntervalMs: 0 } });
-    const c = await loggedIn(db, api.url, 'technician');
-    assert.equal((await c.call('GET', '/session')).status, 200);
-    await new Promise((r) => setTimeout(r, 1000));
-    const a = await c.call('GET', '/session');
-    assert.equal(a.status, 401);
-    assert.equal(a.json.errors[0].rule, 'expired');
-  });
+    it('a session unused past the idle timeout ends (401 expired)', async () => {
+      server = await startApi(db, { policy: { ...POLICY, idleTimeoutMs: 800, touchIntervalMs: 0 } });
+      const c = await loggedIn(db, server.url, 'technician');
+      assert.equal((await c.call('GET', '/session')).status, 200);
+      await new Promise((r) => setTimeout(r, 1000));
+      const a = await c.call('GET', '/session');
+      assert.equal(a.status, 401);
+      assert.equal(a.json.errors[0].rule, 'expired');
+    });
 
-  it('a session in use still ends at its absolute lifetime', async () => {
-    api = await startApi(db, { policy: { ...POLICY, sessionLifetimeMs: 1500, idleTimeoutMs: 60_000, touchIntervalMs: 0 } });
-    const c = await loggedIn(db, api.url, 'engineer');
-    const started = Date.now();
-    let last = 200;
-    while (Date.now() - started < 3000 && last === 200) {
-      last = (await c.call('GET', '/session')).status;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.equal(last, 401);
-    assert.ok(Date.now() - started >= 1300, 'not before the lifetime');
-  });
+    it('a session in use still ends at its absolute lifetime', async () => {
+      server = await startApi(db, { policy: { ...POLICY, sessionLifetimeMs: 1500, idleTimeoutMs: 60_000, touchIntervalMs: 0 } });
+      const c = await loggedIn(db, server.url, 'engineer');
+      const started = Date.now();
+      let last = 200;
+      while (Date.now() - started < 3000 && last === 200) {
+        last = (await c.call('GET', '/session')).status;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(last, 401);
+      assert.ok(Date.now() - started >= 1300, 'not before the lifetime');
+    });
 
-  it('locks a username after repeated failures: 429 with Retry-After, even with the right password', async () => {
-    api = await startApi(db, { policy: { ...POLICY, maxFailuresPerUser: 3 } });
-    const u = await makeUser(db, 'technician');
-    for (let i = 0; i < 3; i++) assert.equal((await new Client(api.url).login(u.username, 'wrong wrong wrong')).status, 401);
-    const locked = await new Client(api.url).login(u.username);
-    assert.equal(locked.status, 429);
-    assert.equal(locked.json.errors[0].rule, 'locked');
-    assert.equal(locked.json.code, 'locked', "core's code, from which the status comes");
-    assert.ok(Number(locked.headers.get('retry-after')) > 0);
-  });
+    it('locks a username after repeated failures: 429 with Retry-After, even with the right password', async () => {
+      server = await startApi(db, { policy: { ...POLICY, maxFailuresPerUser: 3 } });
+      const u = await makeUser(db, 'technician');
+      for (let i = 0; i < 3; i++) assert.equal((await new Client(server.url).login(u.username, 'wrong wrong wrong')).status, 401);
+      const locked = await new Client(server.url).login(u.username);
+      assert.equal(locked.status, 429);
+      assert.equal(locked.json.errors[0].rule, 'locked');
+      assert.equal(locked.json.code, 'locked', "core's code, from which the status comes");
+      assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    });
 
-  it('rate-limits per caller: 429 problem+json with Retry-After', async () => {
-    api = await startApi(db, { policy: POLICY, rateLimit: { user: { burst: 5, perSecond: 1 }, address: { burst: 5, perSecond: 1 } } });
-    const c = await loggedIn(db, api.url, 'technician');
-    const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await c.call('GET', '/tools')).status);
-    assert.ok(statuses.includes(200));
-    const a = await c.call('GET', '/tools');
-    assert.equal(a.status, 429);
-    assert.equal(a.headers.get('content-type'), 'application/problem+json');
-    assert.ok(Number(a.headers.get('retry-after')) >= 1);
+    it('rate-limits per caller: 429 problem+json with Retry-After', async () => {
+      server = await startApi(db, { policy: POLICY, rateLimit: { user: { burst: 5, perSecond: 1 }, address: { burst: 5, perSecond: 1 } } });
+      const c = await loggedIn(db, server.url, 'technician');
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await c.call('GET', '/tools')).status);
+      assert.ok(statuses.includes(200));
+      const a = await c.call('GET', '/tools');
+      assert.equal(a.status, 429);
+      assert.equal(a.headers.get('content-type'), 'application/problem+json');
+      assert.ok(Number(a.headers.get('retry-after')) >= 1);
+    });
   });
 });

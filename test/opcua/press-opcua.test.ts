@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ToolroomError } from '../../core/errors';
 import { parse } from '../../core/validate';
 import { shotReadingInput } from '../../core/shots/schema';
-import { counterValue, defaultNodeIds, pressWatchOptions, readingSource } from '../../nodes/lib/opcua-press-client';
+import { counterValue, defaultNodeIds, pressWatchOptions, readingSource, type PressReading } from '../../nodes/lib/opcua-press-client';
 import type { NodeMessage } from '../../nodes/lib/red';
 import { simulatorNodeId, startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
 import { helper, statuses, statusUntil, type TestNode } from '../support/nodes';
@@ -21,17 +21,8 @@ const changeNode = require('@node-red/nodes/core/function/15-change.js');
  * Node-RED runtime: readings, job and mould changes, a server restart, redeploys, security.
  */
 
-interface Reading {
-  press: string;
-  counter: number | string;
-  at: string;
-  source: string;
-  cycleTimeMs: number | null;
-  mouldId: string | null;
-  counterType?: string;
-}
 interface ReadingMsg extends NodeMessage {
-  payload: Reading;
+  payload: PressReading;
   opcua: { endpoint: string; numCavities: number | null; cause: 'connect' | 'change' };
 }
 

@@ -4,6 +4,8 @@ import os from 'node:os';
 import http from 'node:http';
 import https from 'node:https';
 import { freePort } from '../../lib/net';
+import pg from 'pg';
+import { openDatabase, type Db } from '../../core/db/connect';
 import path from 'node:path';
 
 /**
@@ -278,5 +280,47 @@ export class PollingSocket {
   async close(): Promise<void> {
     if (!this.closed) await this.write('1').catch(() => undefined);
     this.closed = true;
+  }
+}
+
+/** The start command on an empty database of its own (see appOnEmptyDatabase). */
+export interface AppOnEmptyDatabase {
+  app: App;
+  /** The same database, for the test to make users and records with core. */
+  db: Db;
+  /** Stops the app, drops the database and removes the data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start`'s command (`--no-seed`) on a free port and a new data dir, against a new, empty
+ * PostgreSQL database on `serverUrl` (`toolroom_<name>_<pid>_<time>`): the app migrates it and makes
+ * the first admin with `adminPassword`, as on a plant's first start. A failed start cleans up after itself.
+ */
+export async function appOnEmptyDatabase(name: string, serverUrl: string, adminPassword: string): Promise<AppOnEmptyDatabase> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const dbName = `toolroom_${name}_${process.pid}_${Date.now()}`;
+  let app: App | undefined;
+  let db: Db | undefined;
+  let dataDir: string | undefined;
+  const stop = async () => {
+    await app?.stop();
+    await db?.destroy();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const u = new URL(serverUrl);
+    u.pathname = `/${dbName}`;
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `toolroom-${name}-`));
+    app = await startApp({ PORT: String(await freePort()), TOOLROOM_DATA_DIR: dataDir, DATABASE_URL: u.toString(), TOOLROOM_ADMIN_PASSWORD: adminPassword }, ['--no-seed']);
+    db = openDatabase({ url: u.toString() });
+    return { app, db, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }

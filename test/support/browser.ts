@@ -169,6 +169,34 @@ export async function roleUsers(db: Db): Promise<RoleUsers> {
   };
 }
 
+/** What a dashboard suite shares: the app (own database), the role users and one Chromium. */
+export interface DashboardSuite {
+  dash: DashboardApp;
+  browser: Browser;
+  /** Empty when the suite was started with `roleUsers: false`. */
+  users: RoleUsers;
+}
+
+/**
+ * A dashboard suite's fixture, made in a `before` hook registered by this call and dropped in an
+ * `after` hook: startDashboardApp(name), the role users (unless `roleUsers: false`) and one
+ * Chromium. Its fields are there once that `before` has run (in the suite's own hooks and tests).
+ */
+export function dashboardSuite(name: string, options: StartDashboardOptions & { roleUsers?: boolean } = {}): DashboardSuite {
+  const suite = { users: {} } as DashboardSuite;
+  before(async function () {
+    requireDashboardServers(this);
+    suite.dash = await startDashboardApp(name, options);
+    if (options.roleUsers !== false) suite.users = await roleUsers(suite.dash.db);
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.dash?.stop();
+  });
+  return suite;
+}
+
 /** Log in through the app's login page; resolves on the page it redirects to. */
 export async function login(page: Page, base: string, user: TestUser, next = '/dashboard'): Promise<void> {
   await page.goto(`${base}/toolroom/login?next=${encodeURIComponent(next)}`);

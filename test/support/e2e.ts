@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { freePort } from '../../lib/net';
 import path from 'node:path';
 import { migrateLatest, openDatabase, type Db } from '../../core/db/connect';
 import { parseInfluxUrl, query, type InfluxTarget } from '../../core/outbox/influx';
 import { defaultNodeIds, readingSource } from '../../nodes/lib/opcua-press-client';
-import type { PressSimulator } from '../../sim/press-simulator';
+import { startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
+import { systemActor } from '../../core/auth/actor';
+import { mountTool } from '../../core/mounts/service';
+import { createPress } from '../../core/presses/service';
+import { createTool } from '../../core/tools/service';
 
 /**
  * What the end-to-end suites share: a PostgreSQL database and an InfluxDB database of their own,
@@ -262,4 +267,56 @@ export class CycleLedger {
       await sleep(30);
     }
   }
+}
+
+/** A counting plant of a suite's own (see countingPlant). */
+export interface CountingPlant {
+  /** A temp dir for data dirs and certificates; removed by stop(). */
+  work: string;
+  /** The PostgreSQL database's URL, for the app's DATABASE_URL. */
+  url: string;
+  db: Db;
+  timeSeries: ReturnType<typeof ownInflux>;
+  sim: PressSimulator;
+  /** Stops the simulator, drops the InfluxDB and PostgreSQL databases, removes the work dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The shot-counting suites' plant: a database and an InfluxDB database of its own, each press with its
+ * tool (`cavities` each) mounted an hour ago, and the press simulator with every press paused, so that
+ * cycles run only when a test says (step, or resume for a stream). `machineCycleCounter(i)` is the
+ * i-th press's MachineCycleCounter at the start.
+ */
+export async function countingPlant(name: string, presses: PlantPress[], cavities: number, machineCycleCounter: (i: number) => number): Promise<CountingPlant> {
+  const system = systemActor('e2e');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `toolroom-e2e-${name}-`));
+  const database = await ownDatabase(name);
+  const db = database.db;
+  const timeSeries = ownInflux(name);
+  const past = new Date(Date.now() - 3_600_000).toISOString();
+  for (const p of presses) {
+    await createPress(db, system, { code: p.press, name: `Press ${p.press}` });
+    await createTool(db, system, { assetNumber: p.tool, name: `Mould ${p.tool}`, cavityCount: cavities });
+    await mountTool(db, system, { assetNumber: p.tool, pressCode: p.press, at: past });
+  }
+  const sim = await startPressSimulator({
+    port: 0,
+    certificateRoot: path.join(work, 'simulator-pki'),
+    presses: presses.map((p, i) => ({ name: p.press, mouldId: p.tool, cavities, cycleTimeMs: p.cycleTimeMs, machineCycleCounter: machineCycleCounter(i) })),
+  });
+  for (const p of presses) sim.press(p.press).pause();
+  return {
+    work,
+    url: database.url,
+    db,
+    timeSeries,
+    sim,
+    async stop() {
+      await sim.stop();
+      await timeSeries.drop();
+      await database.drop();
+      removeDir(work);
+    },
+  };
 }
