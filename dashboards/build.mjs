@@ -50,6 +50,8 @@ const NODE_TYPES = {
   failure: 'toolroom-failure',
   action: 'toolroom-action',
   pm: 'toolroom-pm',
+  press: 'toolroom-press',
+  account: 'toolroom-account',
 };
 
 /** The component options ui-template takes (anything else it ignores with a warning). */
@@ -260,6 +262,9 @@ export const PAGES = {
   '43-reliability.json': { prefix: 'c2a0e6d1a200', label: 'Reliability', name: 'Reliability', pagePath: '/reliability', icon: 'chart-bar', order: 43, source: 'reliability.vue', targets: ['user'] },
   '45-inbox.json': { prefix: 'c2a0e6d1a450', label: 'Inbox', name: 'Inbox', pagePath: '/inbox', icon: 'bell-outline', order: 45, source: 'inbox.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
+  '60-users.json': { prefix: 'c3a0e6d1a000', label: 'Users', name: 'Users', pagePath: '/users', icon: 'account-group', order: 60, source: 'users.vue', targets: ['user', 'account'] },
+  '61-presses.json': { prefix: 'c3a0e6d1b000', label: 'Presses', name: 'Presses', pagePath: '/presses', icon: 'factory', order: 61, source: 'presses.vue', targets: ['user', 'press'] },
+  '62-templates.json': { prefix: 'c3a0e6d1c000', label: 'Checklist templates', name: 'Checklists', pagePath: '/templates', icon: 'format-list-checks', order: 62, source: 'templates.vue', targets: ['user', 'tool', 'inspection'] },
 };
 
 async function build() {
