@@ -63,6 +63,8 @@ const NODE_TYPES = {
   pm: 'toolroom-pm',
   operations: 'toolroom-operations',
   shot: 'toolroom-shot',
+  press: 'toolroom-press',
+  account: 'toolroom-account',
 };
 
 /** The component options ui-template takes (anything else it ignores with a warning). */
@@ -319,6 +321,9 @@ export const PAGES = {
   '46-account.json': { prefix: 'c4a0e6d1a000', label: 'Account', name: 'Account', pagePath: '/account', icon: 'account-cog', order: 46, source: 'account.vue', targets: ['user'] },
   '50-audit.json': { prefix: 'c2a0e6d1a100', label: 'Audit log', name: 'Audit log', pagePath: '/audit', icon: 'shield-search', order: 50, source: 'audit.vue', targets: ['user'] },
   '63-operations.json': { prefix: 'c4a0e6d1b000', label: 'Operations', name: 'Operations', pagePath: '/operations', icon: 'server', order: 63, source: 'operations.vue', targets: ['user', 'operations', 'tool'] },
+  '60-users.json': { prefix: 'c3a0e6d1a000', label: 'Users', name: 'Users', pagePath: '/users', icon: 'account-group', order: 60, source: 'users.vue', targets: ['user', 'account'] },
+  '61-presses.json': { prefix: 'c3a0e6d1b000', label: 'Presses', name: 'Presses', pagePath: '/presses', icon: 'factory', order: 61, source: 'presses.vue', targets: ['user', 'press'] },
+  '62-templates.json': { prefix: 'c3a0e6d1c000', label: 'Checklist templates', name: 'Checklists', pagePath: '/templates', icon: 'format-list-checks', order: 62, source: 'templates.vue', targets: ['user', 'tool', 'inspection'] },
 };
 
 async function build() {

@@ -31,6 +31,13 @@ export const setPasswordInput = z
   })
   .strict();
 
+/** A reset to a generated temporary password names only the user. */
+export const resetPasswordInput = z.object({ userId: id }).strict();
+
+/** A reset's answer: the temporary password is in it once, for the admin to hand over; only its hash is kept. */
+export const passwordResetRecord = z.object({ user: userRecord, temporaryPassword: z.string() }).meta({ id: 'PasswordReset' });
+export type PasswordReset = z.infer<typeof passwordResetRecord>;
+
 export const setPinInput = z.object({ userId: id, pin: z.string().max(64).nullable() }).strict();
 
 export const changeOwnPasswordInput = z.object({ currentPassword: secret, password: secret }).strict();

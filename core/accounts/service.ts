@@ -11,7 +11,7 @@ import { beginAttempt, finishAttempt } from './attempts';
 import { withDefaults, type AccessPolicy } from './policy';
 import { findCredentials } from './repository';
 import { revokeUserAccess } from './revoke';
-import { changeOwnPasswordInput, ensureAdminInput, setPasswordInput, setPinInput } from './schema';
+import { changeOwnPasswordInput, ensureAdminInput, resetPasswordInput, setPasswordInput, setPinInput, type PasswordReset } from './schema';
 import { ownUserId } from './sessions';
 import { checkPassword, checkPin, generatePassword, hashSecret, normalizeSecret, passwordProblems, verifySecret } from './secrets';
 
@@ -41,6 +41,28 @@ export async function setPassword(db: Knex, actor: Actor, input: unknown, now = 
     });
     return (await findUser(trx, { id: v.userId }))!;
   });
+}
+
+/** A generated password that passes the password rules for `username`. */
+function temporaryPassword(username: string): string {
+  let password: string;
+  do password = generatePassword();
+  while (passwordProblems(password, username).length);
+  return password;
+}
+
+/**
+ * An admin resets a user's password to a generated temporary one, to be changed at the next
+ * login (setPassword's rules: their sessions end). The answer carries it, once.
+ */
+export async function resetPassword(db: Knex, actor: Actor, input: unknown, now = new Date()): Promise<PasswordReset> {
+  authorize(actor, 'user.manage');
+  const { userId } = parse(resetPasswordInput, input);
+  const target = await findCredentials(db, { id: userId });
+  if (!target) throw notFound('user', userId, 'userId');
+  const password = temporaryPassword(target.username);
+  const user = await setPassword(db, actor, { userId, password, mustChange: true }, now);
+  return { user, temporaryPassword: password };
 }
 
 /** An admin sets a user's shop-floor PIN (4 to 8 digits), or removes it with `pin: null`. */
@@ -134,11 +156,7 @@ export async function ensureAdmin(
 ): Promise<{ user: User; generatedPassword: string | null } | null> {
   const v = parse(ensureAdminInput, input);
   if (await adminCanLogIn(db)) return null;
-  let generatedPassword: string | null = null;
-  if (v.password === undefined) {
-    do generatedPassword = generatePassword();
-    while (passwordProblems(generatedPassword, FIRST_ADMIN).length);
-  }
+  const generatedPassword = v.password === undefined ? temporaryPassword(FIRST_ADMIN) : null;
   const passwordHash = await hashSecret(checkPassword(v.password ?? generatedPassword!, FIRST_ADMIN));
   const actor = systemActor('first-start');
   return inTransaction(db, async (trx) => {

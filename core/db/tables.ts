@@ -134,14 +134,31 @@ export interface InspectionTemplateTable {
   kind: InspectionKind;
   items: TemplateItem[];
   active: boolean;
+  /** The newest version; its items are `items`. */
+  version: number;
   created_at: At;
   updated_at: At;
+}
+
+/** Every version of a template's checklist: inspections point at the one they were recorded with. */
+export interface InspectionTemplateVersionTable {
+  template_id: number;
+  version: number;
+  items: TemplateItem[];
+  created_at: At;
+}
+
+/** The tools a template applies to; none listed: every tool. */
+export interface InspectionTemplateToolTable {
+  template_id: number;
+  tool_id: number;
 }
 
 export interface InspectionTable {
   id: number;
   tool_id: number;
   template_id: number;
+  template_version: number;
   pm_plan_id: number | null;
   kind: InspectionKind;
   outcome: 'pass' | 'fail';
@@ -357,6 +374,8 @@ export interface DomainTables {
   pm_plans: PmPlanTable;
   pm_events: PmEventTable;
   inspection_templates: InspectionTemplateTable;
+  inspection_template_versions: InspectionTemplateVersionTable;
+  inspection_template_tools: InspectionTemplateToolTable;
   inspections: InspectionTable;
   inspection_results: InspectionResultTable;
   failure_codes: FailureCodeTable;

@@ -7,12 +7,14 @@ type Queryable = Knex | Knex.Transaction;
 
 /** jsonb columns as read: parsed by both drivers (a string would mean a text column slipped in). */
 type TemplateRow = Omit<InspectionTemplateTable, 'items'> & { items: TemplateItem[] | string };
+type TemplateTool = InspectionTemplate['tools'][number];
 
 /** An inspection row with its tool's asset number and its template's code and items, as inspectionQuery selects it. */
 type InspectionRow = Omit<InspectionTable, 'spare_parts'> & {
   spare_parts: SparePart[] | string;
   asset_number: string;
   template_code: string;
+  /** The items of the version it was recorded with. */
   template_items: TemplateItem[] | string;
 };
 
@@ -23,12 +25,14 @@ function json<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
-const template = recordMapper<TemplateRow, InspectionTemplate>({
+const template = recordMapper<TemplateRow & { tools: TemplateTool[] }, InspectionTemplate>({
   id: 'id',
   code: 'code',
   name: 'name',
   kind: 'kind',
+  version: 'version',
   items: (r) => json(r.items).map((i) => ({ key: i.key, label: i.label, failureCode: i.failureCode ?? null, hint: i.hint ?? null })),
+  tools: 'tools',
   active: 'active',
   createdAt: at('created_at'),
   updatedAt: at('updated_at'),
@@ -50,6 +54,7 @@ const inspection = recordMapper<InspectionRow & { results: InspectionResult[]; a
   assetNumber: 'asset_number',
   templateId: 'template_id',
   templateCode: 'template_code',
+  templateVersion: 'template_version',
   pmPlanId: 'pm_plan_id',
   kind: 'kind',
   outcome: 'outcome',
@@ -66,30 +71,69 @@ const inspection = recordMapper<InspectionRow & { results: InspectionResult[]; a
   createdAt: at('created_at'),
 });
 
+/** Templates with the tools each applies to, with one more query. */
+async function hydrateTemplates(db: Queryable, rows: TemplateRow[]): Promise<InspectionTemplate[]> {
+  if (rows.length === 0) return [];
+  const tools: (TemplateTool & { template_id: number })[] = await db('inspection_template_tools as tt')
+    .join('tools as t', 't.id', 'tt.tool_id')
+    .whereIn('tt.template_id', rows.map((r) => r.id))
+    .orderBy('t.asset_number')
+    .select('tt.template_id', 't.id', 't.asset_number as assetNumber', 't.name');
+  return rows.map((row) =>
+    toTemplate({ ...row, tools: tools.filter((t) => t.template_id === row.id).map((t) => ({ id: t.id, assetNumber: t.assetNumber, name: t.name })) }),
+  );
+}
+
+/**
+ * A template as it is now (its newest version), or with `version` that version's checklist.
+ * `lock`: 'update' to change it, 'share' to record an inspection against it (an edit waits).
+ */
 export async function findTemplate(
   db: Queryable,
   where: { id: number } | { code: string },
-  lock = false,
+  lock: false | 'update' | 'share' = false,
+  version?: number,
 ): Promise<InspectionTemplate | undefined> {
   const q = db('inspection_templates').where(where).first();
-  if (lock) q.forUpdate();
-  const row = (await q) as TemplateRow | undefined;
-  return row ? toTemplate(row) : undefined;
+  if (lock === 'update') q.forUpdate();
+  if (lock === 'share') q.forShare();
+  let row = (await q) as TemplateRow | undefined;
+  if (row && version !== undefined && version !== row.version) {
+    const old: { items: TemplateItem[] | string } | undefined = await db('inspection_template_versions').where({ template_id: row.id, version }).first('items');
+    row = old ? { ...row, version, items: old.items } : undefined;
+  }
+  return row ? (await hydrateTemplates(db, [row]))[0] : undefined;
 }
 
-export async function findTemplates(db: Queryable, filter: { kind?: InspectionKind; includeInactive: boolean }): Promise<InspectionTemplate[]> {
-  const q = db('inspection_templates').orderBy('code');
+export async function findTemplates(db: Queryable, filter: { kind?: InspectionKind; toolId?: number; includeInactive: boolean }): Promise<InspectionTemplate[]> {
+  const q = db('inspection_templates as tp').orderBy('code').select('tp.*');
   if (filter.kind) q.where('kind', filter.kind);
   if (!filter.includeInactive) q.where('active', true);
-  return ((await q) as TemplateRow[]).map(toTemplate);
+  if (filter.toolId !== undefined) {
+    const toolId = filter.toolId;
+    q.where((w) =>
+      w
+        .whereNotExists((x) => x.select(db.raw('1')).from('inspection_template_tools as a').whereRaw('a.template_id = tp.id'))
+        .orWhereExists((x) => x.select(db.raw('1')).from('inspection_template_tools as a').whereRaw('a.template_id = tp.id').where('a.tool_id', toolId)),
+    );
+  }
+  return hydrateTemplates(db, (await q) as TemplateRow[]);
 }
 
-/** Inspections with their tool's asset number and template code, as one query. */
+/** Whether an inspection was recorded with this version of the template. */
+export async function versionInUse(db: Queryable, templateId: number, version: number): Promise<boolean> {
+  return (await db('inspections').where({ template_id: templateId, template_version: version }).first('id')) !== undefined;
+}
+
+/** Inspections with their tool's asset number, their template's code and the items of their version, as one query. */
 export function inspectionQuery(db: Queryable) {
   return db('inspections as i')
     .join('tools as t', 't.id', 'i.tool_id')
     .join('inspection_templates as tp', 'tp.id', 'i.template_id')
-    .select('i.*', 't.asset_number', 'tp.code as template_code', 'tp.items as template_items');
+    .join('inspection_template_versions as tv', function joinVersion() {
+      this.on('tv.template_id', 'i.template_id').andOn('tv.version', 'i.template_version');
+    })
+    .select('i.*', 't.asset_number', 'tp.code as template_code', 'tv.items as template_items');
 }
 
 /**
@@ -110,7 +154,7 @@ export async function hydrateInspections(db: Queryable, rows: InspectionRow[]): 
   const resultsBy = group(results);
   const actionsBy = group(actions);
   return rows.map((row) => {
-    // Results show in the checklist's order; items removed from the template since come last.
+    // Results show in the order of the checklist version they were recorded with.
     const order = new Map(json(row.template_items).map((item, i) => [item.key, i]));
     const rank = (key: string) => order.get(key) ?? Number.MAX_SAFE_INTEGER;
     const results = [...(resultsBy.get(row.id) ?? [])]

@@ -47,12 +47,23 @@ const templateItems = z
     });
   });
 
+/** The tools a template applies to, each once; none: every tool. */
+const toolIds = z
+  .array(id)
+  .max(500)
+  .superRefine((ids, ctx) => {
+    ids.forEach((v, i) => {
+      if (ids.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `tool ${v} is named twice`, params: { rule: 'unique' } });
+    });
+  });
+
 export const createTemplateInput = z
   .object({
     code: templateCode,
     name: text(200),
     kind: z.enum(INSPECTION_KINDS),
     items: templateItems,
+    toolIds: toolIds.default([]),
     active: z.boolean().default(true),
   })
   .strict();
@@ -60,8 +71,9 @@ export type CreateTemplateInput = z.input<typeof createTemplateInput>;
 
 /**
  * `items`, when given, is the whole checklist afterwards. Keys are the identity of an item: keep a
- * key to keep its meaning; past inspections keep their own copy of each label, so removing or
- * relabelling an item changes only future inspections.
+ * key to keep its meaning. A checklist an inspection was recorded with is never changed: new items
+ * make a new version, and past inspections keep pointing at theirs. `toolIds` is the whole list
+ * of tools it applies to afterwards (empty: every tool).
  */
 export const updateTemplateInput = z
   .object({
@@ -70,16 +82,25 @@ export const updateTemplateInput = z
     name: text(200).optional(),
     kind: z.enum(INSPECTION_KINDS).optional(),
     items: templateItems.optional(),
+    toolIds: toolIds.optional(),
     active: z.boolean().optional(),
   })
   .strict();
 export type UpdateTemplateInput = z.input<typeof updateTemplateInput>;
 
-export const getTemplateInput = z.union([z.object({ id }).strict(), z.object({ code: templateCode }).strict()]);
+const templateVersion = z.preprocess((v) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v), z.number().int().min(1).max(1_000_000));
+
+/** A template by id or code; with `version`, that version's checklist (an inspection's), else the newest. */
+export const getTemplateInput = z.union([
+  z.object({ id, version: templateVersion.optional() }).strict(),
+  z.object({ code: templateCode, version: templateVersion.optional() }).strict(),
+]);
 
 export const listTemplatesInput = z
   .object({
     kind: z.enum(INSPECTION_KINDS).optional(),
+    /** Only the templates that apply to this tool (those for every tool and those naming it). */
+    toolId: id.optional(),
     includeInactive: z.boolean().default(false),
   })
   .strict();
@@ -98,7 +119,11 @@ export const inspectionTemplateRecord = z.object({
   code: z.string(),
   name: z.string(),
   kind: z.enum(INSPECTION_KINDS),
+  /** The checklist's version: 1, and one more each time a checklist in use was edited. */
+  version: z.number().int().min(1),
   items: z.array(templateItemRecord),
+  /** The tools it applies to, by asset number; empty: every tool. */
+  tools: z.array(z.object({ id: recordId, assetNumber: z.string(), name: z.string() })),
   active: z.boolean(),
   ...recordTimes,
 }).meta({ id: 'InspectionTemplate' });
@@ -196,6 +221,8 @@ export const inspectionRecord = z.object({
   assetNumber: z.string(),
   templateId: recordId,
   templateCode: z.string(),
+  /** The version of the checklist it was recorded with. */
+  templateVersion: z.number().int().min(1),
   pmPlanId: recordId.nullable(),
   kind: z.enum(INSPECTION_KINDS),
   outcome: z.enum(['pass', 'fail']),

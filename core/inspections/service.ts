@@ -104,10 +104,14 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
     if (tool.status === 'retired') throw conflict(`tool ${tool.assetNumber} is retired`, toolField, 'not_retired');
 
     const templateRef: { id: number } | { code: string } = v.templateId !== undefined ? { id: v.templateId } : { code: v.templateCode! };
-    const template = await findTemplate(trx, templateRef);
+    // Share-locked: an edit of its checklist waits, so the version recorded is the one answered.
+    const template = await findTemplate(trx, templateRef, 'share');
     const templateField = 'id' in templateRef ? 'templateId' : 'templateCode';
     if (!template) throw notFound('inspection template', 'id' in templateRef ? templateRef.id : templateRef.code, templateField);
     if (!template.active) throw conflict(`inspection template ${template.code} is not in use`, templateField, 'active');
+    if (template.tools.length && !template.tools.some((t) => t.id === tool.id)) {
+      throw validationError([{ field: templateField, rule: 'applies_to_tool', message: `template ${template.code} does not apply to tool ${tool.assetNumber}` }]);
+    }
     if (v.kind !== undefined && v.kind !== template.kind) {
       throw validationError([{ field: 'kind', rule: 'template_kind', message: `template ${template.code} is for ${template.kind} inspections` }]);
     }
@@ -121,6 +125,7 @@ export async function recordInspection(db: Knex, actor: Actor, input: unknown): 
       .insert({
         tool_id: tool.id,
         template_id: template.id,
+        template_version: template.version,
         pm_plan_id: v.pmPlanId,
         kind,
         outcome: failed.length ? 'fail' : 'pass',

@@ -58,6 +58,9 @@ export const updatePressInput = z
   .strict();
 export type UpdatePressInput = z.input<typeof updatePressInput>;
 
+/** Deactivating names only the press. */
+export const deactivatePressInput = z.object({ id }).strict();
+
 /** A press by id, or by its code (what is painted on the machine). */
 export const getPressInput = z.union([z.object({ id }).strict(), z.object({ code }).strict()]);
 

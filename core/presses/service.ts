@@ -7,7 +7,7 @@ import { conflict, notFound } from '../errors';
 import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findPress, lockPress, pressColumns, pressQuery, toPress, type PressRow } from './repository';
-import { createPressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
+import { createPressInput, deactivatePressInput, getPressInput, listPressesInput, updatePressInput, type Press } from './schema';
 import { containsPattern, listPage } from '../db/page';
 
 /** Register a press (injection moulding machine) and, if it has one, its OPC-UA endpoint. */
@@ -33,6 +33,12 @@ export async function updatePress(db: Knex, actor: Actor, input: unknown): Promi
     await trx('presses').where('id', v.id).update({ ...pressColumns(v), updated_at: trx.fn.now() });
     return audited(trx, actor, { action: 'press.update', entity: 'press', entityId: v.id, before }, findPress(trx, { id: v.id }));
   });
+}
+
+/** Take a press out of use (it is kept with its history); one with a tool on it refuses, as updatePress does. */
+export async function deactivatePress(db: Knex, actor: Actor, input: unknown): Promise<Press> {
+  const { id } = parse(deactivatePressInput, input);
+  return updatePress(db, actor, { id, active: false });
 }
 
 /** A press by `id` or by `code` (case does not matter), with the tool on it now. */

@@ -51,6 +51,9 @@ export const updateUserInput = z
   .strict();
 export type UpdateUserInput = z.input<typeof updateUserInput>;
 
+/** Disabling or enabling names only the user. */
+export const userIdInput = z.object({ id }).strict();
+
 export const getUserInput = z.union([z.object({ id }).strict(), z.object({ username }).strict()]);
 
 export const listUsersInput = z

@@ -8,7 +8,7 @@ import { conflict, notFound } from '../errors';
 import { getByKey } from '../records/lookup';
 import { parse, type Page } from '../validate';
 import { findUser, userQuery, toUser, type UserRow } from './repository';
-import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, type User } from './schema';
+import { DEFAULT_EDITOR_ACCESS, createUserInput, getUserInput, listUsersInput, updateUserInput, userIdInput, type User } from './schema';
 import { containsPattern, listPage } from '../db/page';
 import { revokeUserAccess } from '../accounts/revoke';
 
@@ -79,6 +79,16 @@ export async function updateUser(db: Knex, actor: Actor, input: unknown): Promis
     }
     return after;
   });
+}
+
+/** Disable a user: their sessions and API tokens stop at once (updateUser's rules: never the last admin). */
+export async function disableUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
+  return updateUser(db, actor, { id: parse(userIdInput, input).id, active: false });
+}
+
+/** Enable a disabled user again. */
+export async function enableUser(db: Knex, actor: Actor, input: unknown): Promise<User> {
+  return updateUser(db, actor, { id: parse(userIdInput, input).id, active: true });
 }
 
 /** A user by `id` or `username` (case does not matter). */

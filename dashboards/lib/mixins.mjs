@@ -6,3 +6,4 @@ export { toolPicker } from './tool-picker.mjs';
 export { checklist } from './checklist.mjs';
 export { workSpent } from './work-spent.mjs';
 export { chart } from './chart.mjs';
+export { admin } from './admin.mjs';

@@ -124,6 +124,8 @@ const idOnly = z.object({ id: z.unknown() }).strict();
 
 type CoreGet = (db: Knex, actor: Actor, input: unknown) => Promise<unknown>;
 type GetRoute = Pick<Route, 'operationId' | 'summary'>;
+/** What a by-id get takes besides the id (a template's `version`). */
+type ByIdRoute = GetRoute & { query?: z.ZodRawShape };
 /**
  * A record's two gets, one core function: `GET <collection>/{id}` and `GET <collection>/by-<name>/{<field>}`,
  * by the code people read off the thing (asset number, press code, template code, username).
@@ -132,10 +134,10 @@ const getRoutes = (
   collection: string,
   get: CoreGet,
   shared: Pick<Route, 'tag' | 'permission' | 'output'>,
-  byId: GetRoute,
+  byId: ByIdRoute,
   byKey: GetRoute & { name: string; field: string },
 ): Route[] => [
-  r({ method: 'GET', path: `${collection}/{id}`, ...byId, ...shared, input: z.object({ id: z.number().int().positive() }), run: call(get) }),
+  r({ method: 'GET', path: `${collection}/{id}`, operationId: byId.operationId, summary: byId.summary, ...shared, input: z.object({ id: z.number().int().positive(), ...byId.query }), run: call(get) }),
   r({
     method: 'GET',
     path: `${collection}/by-${byKey.name}/{${byKey.field}}`,
@@ -164,6 +166,7 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'POST', path: '/presses', operationId: 'createPress', tag: 'Presses', summary: 'Add a press', permission: 'press.create', input: pressSchema.createPressInput, output: pressSchema.pressRecord, status: 201, run: call(presses.createPress) }),
   ...getRoutes('/presses', presses.getPress, { tag: 'Presses', permission: 'press.read', output: pressSchema.pressRecord }, { operationId: 'getPress', summary: 'A press by id' }, { name: 'code', field: 'code', operationId: 'getPressByCode', summary: 'A press by its code' }),
   r({ method: 'PATCH', path: '/presses/{id}', operationId: 'updatePress', tag: 'Presses', summary: 'Change a press', permission: 'press.update', input: pressSchema.updatePressInput, output: pressSchema.pressRecord, run: call(presses.updatePress) }),
+  r({ method: 'POST', path: '/presses/{id}/deactivate', operationId: 'deactivatePress', tag: 'Presses', summary: 'Take a press out of use (refused while a tool is on it)', permission: 'press.update', input: pressSchema.deactivatePressInput, output: pressSchema.pressRecord, run: call(presses.deactivatePress) }),
 
   // Mounts
   r({ method: 'GET', path: '/mounts', operationId: 'mountHistory', tag: 'Mounts', summary: 'Mount history (of a tool, of a press, or all)', permission: 'mount.read', input: mountSchema.mountHistoryInput, output: pageOf(mountSchema.mountRecord), run: call(mounts.mountHistory) }),
@@ -184,7 +187,7 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'GET', path: '/inspections/{id}', operationId: 'getInspection', tag: 'Inspections', summary: 'An inspection by id', permission: 'inspection.read', input: inspectionSchema.getInspectionInput, output: inspectionSchema.inspectionRecord, run: call(inspections.getInspection) }),
   r({ method: 'GET', path: '/inspection-templates', operationId: 'listInspectionTemplates', tag: 'Inspections', summary: 'Checklist templates', permission: 'inspection.read', input: inspectionSchema.listTemplatesInput, output: z.array(inspectionSchema.inspectionTemplateRecord), run: call(templates.listTemplates) }),
   r({ method: 'POST', path: '/inspection-templates', operationId: 'createInspectionTemplate', tag: 'Inspections', summary: 'Add a checklist template', permission: 'template.manage', input: inspectionSchema.createTemplateInput, output: inspectionSchema.inspectionTemplateRecord, status: 201, run: call(templates.createTemplate) }),
-  ...getRoutes('/inspection-templates', templates.getTemplate, { tag: 'Inspections', permission: 'inspection.read', output: inspectionSchema.inspectionTemplateRecord }, { operationId: 'getInspectionTemplate', summary: 'A checklist template by id' }, { name: 'code', field: 'code', operationId: 'getInspectionTemplateByCode', summary: 'A checklist template by code' }),
+  ...getRoutes('/inspection-templates', templates.getTemplate, { tag: 'Inspections', permission: 'inspection.read', output: inspectionSchema.inspectionTemplateRecord }, { operationId: 'getInspectionTemplate', summary: 'A checklist template by id: its newest version, or the `version` an inspection was recorded with', query: { version: z.number().int().positive().optional() } }, { name: 'code', field: 'code', operationId: 'getInspectionTemplateByCode', summary: 'A checklist template by code' }),
   r({ method: 'PATCH', path: '/inspection-templates/{id}', operationId: 'updateInspectionTemplate', tag: 'Inspections', summary: 'Change a checklist template', permission: 'template.manage', input: inspectionSchema.updateTemplateInput, output: inspectionSchema.inspectionTemplateRecord, run: call(templates.updateTemplate) }),
 
   // Failures and the catalog
@@ -223,6 +226,7 @@ export const CORE_ROUTES: Route[] = [
   r({ method: 'POST', path: '/users/{id}/disable', operationId: 'disableUser', tag: 'Users', summary: 'Disable a user: their sessions and API tokens stop working at once', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: false }) }),
   r({ method: 'POST', path: '/users/{id}/enable', operationId: 'enableUser', tag: 'Users', summary: 'Enable a disabled user again', permission: 'user.manage', input: z.object({ id: z.number().int().positive() }).strict(), output: userSchema.userRecord, run: byIdWith(users.updateUser, { active: true }) }),
   r({ method: 'PUT', path: '/users/{userId}/password', operationId: 'setUserPassword', tag: 'Users', summary: "Reset a user's password (temporary unless mustChange is false); their sessions end", permission: 'user.manage', input: accountSchema.setPasswordInput, output: userSchema.userRecord, run: call(accounts.setPassword) }),
+  r({ method: 'POST', path: '/users/{userId}/password/reset', operationId: 'resetUserPassword', tag: 'Users', summary: "Reset a user's password to a generated temporary one, in this answer only; their sessions end", permission: 'user.manage', input: accountSchema.resetPasswordInput, output: accountSchema.passwordResetRecord, run: call(accounts.resetPassword) }),
   r({ method: 'PUT', path: '/users/{userId}/pin', operationId: 'setUserPin', tag: 'Users', summary: "Set a user's shop-floor PIN (4-8 digits), or remove it with null", permission: 'user.manage', input: accountSchema.setPinInput, output: userSchema.userRecord, run: call(accounts.setPin) }),
 
   // Own account: sessions and API tokens ('own' for everyone, everyone's for admins)

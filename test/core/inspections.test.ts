@@ -415,11 +415,13 @@ for (const backend of backends) {
           items: [{ key: 'strap', label: 'Closed, strapped and tagged' }, { key: 'vents', label: 'Vents cleaned' }],
         });
         const again = await getInspection(db, technician, { id: i.id });
+        // In the order of the checklist it was recorded with (version 1; the edit made version 2).
+        assert.equal(again.templateVersion, 1);
         assert.deepEqual(again.results.map((r) => [r.itemKey, r.label]), [
-          ['strap', 'Tool closed and strapped'],
           ['vents', 'Parting line and vents cleaned'],
           ['ejectors', 'Ejector pins and return checked'],
           ['grease', 'Guide pins greased'],
+          ['strap', 'Tool closed and strapped'],
         ]);
         assert.deepEqual(again.actionIds, i.actionIds);
         // The new checklist applies from now on.

@@ -95,6 +95,8 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('PATCH', `/users/${user.id}`, { displayName: 'Walker' }));
   ok(await admin.call('PUT', `/users/${user.id}/password`, { password: PASSWORD, mustChange: false }));
   ok(await admin.call('PUT', `/users/${user.id}/pin`, { pin: '480213' }));
+  ok(await admin.call('POST', `/users/${user.id}/password/reset`, {}));
+  ok(await admin.call('PUT', `/users/${user.id}/password`, { password: PASSWORD, mustChange: false }));
   const tech = new Client(base);
   ok(await tech.login('walk-tech'), 201);
   ok(await tech.call('POST', '/session/password', { currentPassword: PASSWORD, password: `${PASSWORD} again` }));
@@ -110,6 +112,8 @@ async function walk(db: Db, base: string): Promise<void> {
   ok(await admin.call('GET', `/presses/${press.id}`));
   ok(await admin.call('GET', '/presses/by-code/P-WALK'));
   ok(await admin.call('PATCH', `/presses/${press.id}`, { location: 'Hall 2' }));
+  const idle = ok(await admin.call('POST', '/presses', { code: 'P-IDLE', name: 'Engel 80' }), 201);
+  ok(await admin.call('POST', `/presses/${idle.id}/deactivate`, {}));
   const tool = ok(await admin.call('POST', '/tools', { assetNumber: 'WALK-1', name: 'Cap', cavityCount: 4, blockedCavities: [{ number: 4, reason: 'cracked insert' }] }), 201);
   ok(await admin.call('PATCH', `/tools/${tool.id}`, { customer: 'ACME', expectedLifetimeShots: 1_000_000 }));
   ok(await admin.call('POST', '/mounts', { toolId: tool.id, pressId: press.id, at: new Date(Date.now() - 120_000).toISOString() }), 201);
@@ -134,6 +138,7 @@ async function walk(db: Db, base: string): Promise<void> {
   }), 201);
   ok(await admin.call('PATCH', `/inspection-templates/${template.id}`, { name: 'Post-run check' }));
   ok(await admin.call('GET', `/inspection-templates/${template.id}`));
+  ok(await admin.call('GET', `/inspection-templates/${template.id}?version=1`));
   ok(await admin.call('GET', '/inspection-templates/by-code/walk-post-run'));
   ok(await admin.call('GET', '/inspection-templates'));
   const plan = ok(await admin.call('POST', '/pm/plans', { toolId: tool.id, name: 'Clean vents', intervalShots: 100, intervalDays: 90 }), 201);

@@ -14,7 +14,7 @@ import { startChildRuntime, type ChildRuntime } from '../support/runtime';
  */
 const root = path.resolve(__dirname, '../../..');
 const pkgName = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string }).name;
-const RECORD_NODES = ['toolroom-tool', 'toolroom-mount', 'toolroom-pm', 'toolroom-shot', 'toolroom-inspection', 'toolroom-failure', 'toolroom-action', 'toolroom-photo', 'toolroom-user', 'toolroom-operations'];
+const RECORD_NODES = ['toolroom-tool', 'toolroom-mount', 'toolroom-pm', 'toolroom-shot', 'toolroom-inspection', 'toolroom-failure', 'toolroom-action', 'toolroom-photo', 'toolroom-user', 'toolroom-operations', 'toolroom-press', 'toolroom-account'];
 
 function lookup(messages: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), messages);
