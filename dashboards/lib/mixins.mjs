@@ -3,3 +3,4 @@ export { page } from './page.mjs';
 export { format } from './format.mjs';
 export { list } from './list.mjs';
 export { toolPicker } from './tool-picker.mjs';
+export { photos } from './photos.mjs';
