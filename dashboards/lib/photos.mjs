@@ -47,7 +47,9 @@ export const photos = {
   </div>
   <v-btn v-if="can('photo.add') || !me" variant="tonal" size="large" prepend-icon="mdi-camera" data-test="add-photo" @click="takePhoto(photoAt)">Add photo</v-btn>
 </div>`,
+    // On the body, above the dashboard's app bar (the page's own box would keep it below).
     'tr-photo-viewer': `
+<teleport to="body">
 <div v-if="photoView" class="tr-viewer" role="dialog" aria-modal="true" :aria-label="'Photo ' + photoView.id" data-test="photo-viewer" :data-photo="photoView.id">
   <div class="tr-row tr-viewer-bar">
     <div class="tr-grow tr-strong">Photo {{ photoView.id }}<span v-if="photoView.caption"> · {{ photoView.caption }}</span><span class="tr-muted tr-small"> · {{ when(photoView.createdAt) }}</span></div>
@@ -83,7 +85,7 @@ export const photos = {
   <div class="tr-viewer-stage">
     <div class="tr-viewer-frame">
       <img :src="photoSrc(photoView, photoEdit ? 'display' : photoVariant)" :alt="'Photo ' + photoView.id" class="tr-viewer-img" data-test="photo-image" :data-variant="photoEdit ? 'display' : photoVariant" draggable="false">
-      <svg v-if="photoEdit" class="tr-draw" :viewBox="'0 0 ' + photoView.width + ' ' + photoView.height" data-test="draw"
+      <svg v-if="photoEdit" class="tr-draw" v-bind="photoSvgBox()" data-test="draw"
         @pointerdown.prevent="drawStart($event)" @pointermove.prevent="drawMove($event)" @pointerup.prevent="drawEnd($event)" @pointercancel="drawEnd($event)">
         <g v-for="(s, i) in drawingShapes()" :key="i" :data-shape="s.kind">
           <template v-if="s.kind === 'arrow'">
@@ -97,7 +99,8 @@ export const photos = {
       </svg>
     </div>
   </div>
-</div>`,
+</div>
+</teleport>`,
   },
   computed: {
     /** Colours that stand out on steel, rust and plastic; red first. */
@@ -269,6 +272,13 @@ export const photos = {
     startAnnotating() {
       this.photoEdit = { tool: 'arrow', colour: '#ff1744', text: '', shapes: JSON.parse(JSON.stringify(this.photoView.annotations || [])), drawing: null };
       this.photoProblem = '';
+    },
+    /**
+     * The drawing's coordinates are the image's pixels. (Bound as an object: ui-template's markup goes
+     * through the HTML parser, which would lower-case a viewBox attribute and SVG would ignore it.)
+     */
+    photoSvgBox() {
+      return { viewBox: '0 0 ' + this.photoView.width + ' ' + this.photoView.height };
     },
     /** Stroke width as the server draws it (core/photos/annotate.ts), in the image's own pixels. */
     photoStroke() {
