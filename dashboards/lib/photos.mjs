@@ -87,7 +87,7 @@ export const photos = {
       <img :src="photoSrc(photoView, photoEdit ? 'display' : photoVariant)" :alt="'Photo ' + photoView.id" class="tr-viewer-img" data-test="photo-image" :data-variant="photoEdit ? 'display' : photoVariant" draggable="false">
       <svg v-if="photoEdit" class="tr-draw" v-bind="photoSvgBox()" data-test="draw"
         @pointerdown.prevent="drawStart($event)" @pointermove.prevent="drawMove($event)" @pointerup.prevent="drawEnd($event)" @pointercancel="drawEnd($event)">
-        <g v-for="(s, i) in drawingShapes()" :key="i" :data-shape="s.kind">
+        <g v-for="(s, i) in drawingShapes()" :key="i" :data-shape="s.kind" :data-state="s.done ? 'done' : 'drawing'">
           <template v-if="s.kind === 'arrow'">
             <line :x1="s.x1" :y1="s.y1" :x2="s.x2" :y2="s.y2" :stroke="s.colour" :stroke-width="photoStroke()" stroke-linecap="round" fill="none"></line>
             <polygon :points="s.head" :fill="s.colour"></polygon>
@@ -338,25 +338,29 @@ export const photos = {
       const W = v.width;
       const H = v.height;
       const size = Math.max(W, H);
-      const all = e.drawing ? e.shapes.concat([this.drawnShape(e.tool, e.drawing, e.colour)].filter(Boolean)) : e.shapes;
-      return all.map((s) => {
-        if (s.kind === 'arrow') {
-          const [x1, y1, x2, y2] = [s.from.x * W, s.from.y * H, s.to.x * W, s.to.y * H];
-          const angle = Math.atan2(y2 - y1, x2 - x1);
-          const head = this.photoStroke() * 4;
-          const wing = (a) => (x2 - head * Math.cos(angle + a)).toFixed(1) + ',' + (y2 - head * Math.sin(angle + a)).toFixed(1);
-          return { kind: 'arrow', colour: s.colour, x1, y1, x2, y2, head: x2.toFixed(1) + ',' + y2.toFixed(1) + ' ' + wing(0.45) + ' ' + wing(-0.45) };
-        }
-        if (s.kind === 'circle') return { kind: 'circle', colour: s.colour, cx: s.centre.x * W, cy: s.centre.y * H, r: s.radius * size };
-        if (s.kind === 'freehand') return { kind: 'freehand', colour: s.colour, points: s.points.map((p) => (p.x * W).toFixed(1) + ',' + (p.y * H).toFixed(1)).join(' ') };
-        return { kind: 'text', colour: s.colour, x: s.at.x * W, y: s.at.y * H, text: s.text, size: Math.round(size * 0.04) };
-      });
+      const drawing = e.drawing ? this.drawnShape(e.tool, e.drawing, e.colour) : null;
+      return e.shapes.concat(drawing ? [drawing] : []).map((s) => ({ ...this.photoShapeAt(s, W, H, size), done: s !== drawing }));
+    },
+    /** One shape in the image's pixels. */
+    photoShapeAt(s, W, H, size) {
+      if (s.kind === 'arrow') {
+        const [x1, y1, x2, y2] = [s.from.x * W, s.from.y * H, s.to.x * W, s.to.y * H];
+        const angle = Math.atan2(y2 - y1, x2 - x1);
+        const head = this.photoStroke() * 4;
+        const wing = (a) => (x2 - head * Math.cos(angle + a)).toFixed(1) + ',' + (y2 - head * Math.sin(angle + a)).toFixed(1);
+        return { kind: 'arrow', colour: s.colour, x1, y1, x2, y2, head: x2.toFixed(1) + ',' + y2.toFixed(1) + ' ' + wing(0.45) + ' ' + wing(-0.45) };
+      }
+      if (s.kind === 'circle') return { kind: 'circle', colour: s.colour, cx: s.centre.x * W, cy: s.centre.y * H, r: s.radius * size };
+      if (s.kind === 'freehand') return { kind: 'freehand', colour: s.colour, points: s.points.map((p) => (p.x * W).toFixed(1) + ',' + (p.y * H).toFixed(1)).join(' ') };
+      return { kind: 'text', colour: s.colour, x: s.at.x * W, y: s.at.y * H, text: s.text, size: Math.round(size * 0.04) };
     },
     /** Save: the shapes go to core's annotate, the server draws them; then the annotated view shows. */
     async saveAnnotation() {
       const v = this.photoView;
       const e = this.photoEdit;
       if (!v || !e) return;
+      // A stroke still under a finger is part of what is saved.
+      if (e.drawing) this.drawEnd({ pointerId: e.drawing.pointer });
       this.photoSaving = true;
       this.photoProblem = '';
       try {

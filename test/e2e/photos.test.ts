@@ -86,6 +86,18 @@ describe('dashboard: photos', function () {
       const f: [number, number] = [from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8];
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [at(f)] });
     }
+    // The finger rests before it lifts: lifted while moving it would fling, and Chromium takes the next tap as stopping the fling, not as a tap.
+    for (let i = 0; i < 3; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [at(to)] });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await cdp.detach();
+  }
+
+  /** A finger taps the middle of the element (or `at`, fractions of its box), in the same touch session as the drags. */
+  async function fingerTap(page: Page, selector: string, at: [number, number] = [0.5, 0.5]): Promise<void> {
+    const box = (await page.locator(selector).boundingBox())!;
+    const point = { x: box.x + at[0] * box.width, y: box.y + at[1] * box.height };
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     await cdp.detach();
   }
@@ -120,22 +132,41 @@ describe('dashboard: photos', function () {
       // Annotate: an arrow drawn with a finger, then saved; the server draws it.
       await page.tap('[data-test=annotate]');
       await page.waitForSelector('[data-test=draw]');
-      await page.tap('[data-tool=arrow]');
+      await page.click('[data-tool=arrow]');
       await fingerDrag(page, '[data-test=draw]', [0.2, 0.7], [0.6, 0.3]);
-      await page.waitForSelector('[data-test=draw] [data-shape=arrow]');
+      await page.waitForSelector('[data-test=draw] [data-shape=arrow][data-state=done]');
       // The arrow shows under the finger: from its start to where it came up, on the screen.
       const box = (await page.locator('[data-test=draw]').boundingBox())!;
       const drawn = (await page.locator('[data-test=draw] [data-shape=arrow] line').boundingBox())!;
       const near = (a: number, b: number, span: number) => Math.abs(a - b) < span * 0.05;
       assert.ok(near(drawn.x, box.x + 0.2 * box.width, box.width) && near(drawn.x + drawn.width, box.x + 0.6 * box.width, box.width), `across: ${JSON.stringify(drawn)} in ${JSON.stringify(box)}`);
       assert.ok(near(drawn.y, box.y + 0.3 * box.height, box.height) && near(drawn.y + drawn.height, box.y + 0.7 * box.height, box.height), `down: ${JSON.stringify(drawn)} in ${JSON.stringify(box)}`);
+      // A circle, a freehand line and a label too, in another colour. (The buttons are clicked: headless Chromium's
+      // gesture detector drops a synthetic tap that follows a synthetic drag now and then; the drawing is by touch.)
+      await page.click('[data-tool=circle]');
+      await page.click('[data-colour="#ffea00"]');
+      await page.waitForSelector('[data-tool=circle].v-btn--active');
+      await fingerDrag(page, '[data-test=draw]', [0.6, 0.3], [0.7, 0.3]);
+      await page.waitForSelector('[data-test=draw] [data-shape=circle][data-state=done]');
+      await page.click('[data-tool=freehand]');
+      await fingerDrag(page, '[data-test=draw]', [0.1, 0.1], [0.3, 0.2]);
+      await page.waitForSelector('[data-test=draw] [data-shape=freehand][data-state=done]');
+      await page.click('[data-tool=text]');
+      await page.waitForSelector('[data-tool=text].v-btn--active');
+      await page.fill('[name=annotationText]', 'pin 7');
+      await fingerTap(page, '[data-test=draw]', [0.05, 0.1]);
+      await page.waitForSelector('[data-test=draw] [data-shape=text][data-state=done]');
       await screenshot(page, 'photos-annotate-tablet');
-      await page.tap('[data-test=save-annotation]');
-      await page.waitForSelector('[data-test=photo-image][data-variant=annotated]', { timeout: 30000 });
+      await page.click('[data-test=save-annotation]');
+      // The annotated view once the server has drawn it, or the reason it did not.
+      await page.waitForSelector('[data-test=photo-image][data-variant=annotated], [data-test=photo-problem]', { timeout: 60000 });
+      assert.equal(await page.$('[data-test=photo-problem]') && (await page.textContent('[data-test=photo-problem]')), null, 'saved without a problem');
       const row = await dash.db('photos').where('id', photo.id).first();
       const shapes = typeof row.annotations === 'string' ? JSON.parse(row.annotations) : row.annotations;
-      assert.equal(shapes.length, 1);
-      assert.equal(shapes[0].kind, 'arrow');
+      assert.deepEqual(shapes.map((x: { kind: string; colour: string }) => [x.kind, x.colour]), [['arrow', '#ff1744'], ['circle', '#ffea00'], ['freehand', '#ffea00'], ['text', '#ffea00']]);
+      assert.ok(Math.abs(shapes[1].radius - 0.1) < 0.02, `the circle's radius is the drag's length: ${shapes[1].radius}`);
+      assert.ok(shapes[2].points.length >= 3, 'the freehand line follows the finger');
+      assert.equal(shapes[3].text, 'pin 7');
       assert.ok(Math.abs(shapes[0].from.x - 0.2) < 0.05 && Math.abs(shapes[0].from.y - 0.7) < 0.05, `starts where the finger went down: ${JSON.stringify(shapes[0].from)}`);
       assert.ok(Math.abs(shapes[0].to.x - 0.6) < 0.05 && Math.abs(shapes[0].to.y - 0.3) < 0.05, `ends where it came up: ${JSON.stringify(shapes[0].to)}`);
       assert.ok(row.annotated_path, 'the annotated view is stored');
@@ -159,10 +190,45 @@ describe('dashboard: photos', function () {
         const img = (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }).document.querySelector('[data-test=photo-image]');
         return !!img && img.complete && img.naturalWidth > 0;
       });
-      await page.tap('[data-test=close-photo]');
+      await page.click('[data-test=close-photo]');
       await page.waitForSelector(`[data-test=timeline] [data-photo="${photo.id}"][data-annotated=yes]`);
     } finally {
       await context.close();
+    }
+  });
+
+  it('a failed inspection item and an action (before) take photos; they show on the saved inspection and the action card', async () => {
+    const tool = await dash.db('tools').where('asset_number', 'M-7001').first();
+    const { context, page } = await tablet('/dashboard/inspect?asset=M-7001', '[data-test=checklist]');
+    try {
+      const items = await page.$$eval('[data-item]', (els) => els.map((e) => e.getAttribute('data-item')!));
+      const failed = items[1];
+      await page.tap('[data-test=all-pass]');
+      await page.tap(`[data-item="${failed}"] [data-result=fail]`);
+      await page.fill(`[name="note-${failed}"]`, 'vent blocked');
+      await choosePhoto(page, `[data-item="${failed}"] [data-test=fail-detail]`, { name: 'vent.jpg', mimeType: 'image/jpeg', buffer: await jpeg(800, 600, '#505a40') });
+      await page.waitForSelector(`[data-item="${failed}"] [data-upload=waiting]`);
+      await page.tap('[data-test=submit]');
+      await page.waitForSelector('[data-test=saved]', { timeout: 30000 });
+      const inspection = await dash.db('inspections').orderBy('id', 'desc').first();
+      const photo = await eventually(dash, 'the item photo', () => dash.db('photos').where({ entity: 'inspection', entity_id: inspection.id }).first());
+      assert.equal(photo.inspection_item_key, failed);
+      await page.waitForSelector(`[data-test=saved] [data-photo="${photo.id}"] img`, { timeout: 30000 });
+    } finally {
+      await context.close();
+    }
+
+    const action = await dash.db('actions').where('tool_id', tool.id).orderBy('id', 'desc').first();
+    const a = await tablet(`/dashboard/actions?inspection=${action.inspection_id}`, `[data-action="${action.id}"]`);
+    try {
+      const before = `[data-action="${action.id}"] [data-phase=before]`;
+      await choosePhoto(a.page, before, { name: 'before.jpg', mimeType: 'image/jpeg', buffer: await jpeg(800, 600, '#7a3050') });
+      const photo = await eventually(dash, 'the before photo', () => dash.db('photos').where({ entity: 'action', entity_id: action.id }).first());
+      assert.equal(photo.phase, 'before');
+      await a.page.waitForSelector(`${before} [data-photo="${photo.id}"] img`, { timeout: 30000 });
+      assert.equal(await a.page.$(`[data-action="${action.id}"] [data-phase=after] [data-photo]`), null, 'not shown as after');
+    } finally {
+      await a.context.close();
     }
   });
 
