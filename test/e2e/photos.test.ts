@@ -43,13 +43,12 @@ describe('dashboard: photos', function () {
   let dash: DashboardApp;
   let browser: Browser;
   let users: RoleUsers;
-  const system = systemActor('e2e');
 
   before(async function () {
     requireDashboardServers(this);
     dash = await startDashboardApp('photos', { env: { TOOLROOM_PHOTO_MAX_BYTES: String(MAX_BYTES) } });
     users = await roleUsers(dash.db);
-    await createTool(dash.db, system, { assetNumber: 'M-7001', name: 'Closure 16-cav', customer: 'Vela Packaging', cavityCount: 16, partNumbers: [] });
+    await createTool(dash.db, systemActor('e2e'), { assetNumber: 'M-7001', name: 'Closure 16-cav', customer: 'Vela Packaging', cavityCount: 16, partNumbers: [] });
     browser = await launchBrowser();
   });
 
