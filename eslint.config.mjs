@@ -20,7 +20,7 @@ export default tseslint.config(
     // its mixins may use only `this`, their arguments and browser globals, nothing else of the module.
     files: ['dashboards/lib/**/*.mjs'],
     languageOptions: {
-      globals: Object.fromEntries(['window', 'document', 'URL', 'Blob', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly'])),
+      globals: Object.fromEntries(['window', 'document', 'URL', 'Blob', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'fetch', 'URLSearchParams', 'XMLHttpRequest', 'crypto'].map((g) => [g, 'readonly'])),
     },
     rules: {
       'no-undef': 'error',

@@ -175,12 +175,16 @@ function hookBody(fn) {
 }
 
 /** A page's <template>: each <tr-name></tr-name> replaced by the mixins' part of that name, at its indent. */
-function template(file, text, mixins) {
+function template(file, text, mixins, depth = 0) {
   const parts = Object.assign({}, ...mixins.map((m) => m.parts || {}));
-  return text.replace(/^( *)<(tr-[a-z-]+)><\/\2>$/gm, (_m, indent, name) => {
+  const out = text.replace(/^( *)<(tr-[a-z-]+)><\/\2>$/gm, (_m, indent, name) => {
     if (!(name in parts)) throw new Error(`pages/${file}: no mixin has the part <${name}>`);
     return parts[name].trim().split('\n').map((l) => indent + l).join('\n');
   });
+  // A part may hold another (the checklist's failed item takes photos): expanded until none is left.
+  if (out === text) return out;
+  if (depth > 4) throw new Error(`pages/${file}: parts nested too deep (a part that holds itself?)`);
+  return template(file, out, mixins, depth + 1);
 }
 
 /** A page's <style>: each `@import "../lib/x.css";` replaced by that file's rules. */

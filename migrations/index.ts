@@ -14,6 +14,7 @@ import * as m012 from './012_retention';
 import * as m013 from './013_kpi';
 import * as m014 from './014_notifications';
 import * as m015 from './015_template_versions';
+import * as m016 from './016_photo_upload_key';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '013_kpi': m013,
   '014_notifications': m014,
   '015_template_versions': m015,
+  '016_photo_upload_key': m016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

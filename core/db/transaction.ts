@@ -12,6 +12,7 @@ const CONSTRAINT_FIELDS: Record<string, { field: string; rule: string }> = {
   failure_codes_code_unique: { field: 'code', rule: 'unique' },
   inspection_templates_code_unique: { field: 'code', rule: 'unique' },
   shot_readings_source_at_unique: { field: 'at', rule: 'unique_per_source' },
+  photos_upload_key_unique: { field: 'uploadKey', rule: 'unique_per_user' },
 };
 
 interface PgError {

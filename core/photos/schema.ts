@@ -32,6 +32,11 @@ export const uploadPhotoInput = z
     /** An action's photo is taken before or after the work. */
     phase: z.enum(PHASES).optional(),
     caption: optionalText(500).default(null),
+    /**
+     * An idempotency key the client makes once per chosen file (e.g. a random UUID): a retry with the
+     * same key, by the same person, for the same record, answers with the photo the first attempt made.
+     */
+    uploadKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/, { message: 'must be 8 to 100 letters, digits, - or _' }).optional(),
   })
   .strict()
   .superRefine(oneOf(linkFields))
@@ -62,7 +67,8 @@ export const annotations = z.array(annotationShape).max(200);
 
 const version = z.number().int().positive().optional();
 export const getPhotoInput = z.object({ id }).strict();
-export const readPhotoInput = z.object({ id, variant: z.enum(PHOTO_VARIANTS).default('display') }).strict();
+/** `version` only names which state of the photo the caller wants to see (a browser's cache key: each annotation makes a new one). */
+export const readPhotoInput = z.object({ id, variant: z.enum(PHOTO_VARIANTS).default('display'), version }).strict();
 /** Annotate (or, with an empty list, clear the annotation); the original is never touched. */
 export const annotatePhotoInput = z.object({ id, version, annotations }).strict();
 export const withdrawPhotoInput = z.object({ id, version, reason: text(1000) }).strict();

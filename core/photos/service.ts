@@ -6,7 +6,7 @@ import { authorize, type Operation } from '../auth/permissions';
 import { recordAudit } from '../audit/record';
 import { fetchPage } from '../db/page';
 import { inTransaction } from '../db/transaction';
-import { conflict, notFound, validationError } from '../errors';
+import { conflict, isToolroomError, notFound, validationError } from '../errors';
 import { parse, type Page } from '../validate';
 import { renderAnnotated } from './annotate';
 import { DEFAULT_LIMITS, photoJob, processPhoto, type PhotoLimits } from './image';
@@ -76,6 +76,21 @@ async function resolveLink(db: Queryable, actor: Actor, v: ReturnType<typeof upl
   return { entity, entityId, toolId, inspectionItemKey: v.inspectionItemKey ?? null, phase: v.phase ?? null };
 }
 
+/**
+ * The photo an earlier attempt with the same upload key made (the caller's own), if any. A key
+ * reused for another record is refused: it names one chosen file, and that file was for that record.
+ */
+async function uploadedBefore(db: Queryable, actor: Actor, key: string | undefined, link: Link): Promise<Photo | null> {
+  if (key === undefined) return null;
+  const row = await db('photos').where({ taken_by: actor.id, upload_key: key }).first();
+  if (!row) return null;
+  const photo = toPhoto(row);
+  if (photo.entity !== link.entity || photo.entityId !== link.entityId || photo.inspectionItemKey !== link.inspectionItemKey || photo.phase !== link.phase) {
+    throw conflict(`upload key ${key} was used for photo ${photo.id} of another record`, 'uploadKey', 'same_record');
+  }
+  return photo;
+}
+
 /** Write files inside a transaction; if anything fails (the transaction, its commit), the files go too: no orphans. */
 async function withFiles<T>(db: Knex, store: PhotoStore, fn: (trx: Knex.Transaction, write: (file: string, bytes: Buffer) => Promise<void>) => Promise<T>): Promise<T> {
   const written: string[] = [];
@@ -110,13 +125,14 @@ export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image:
   const v = parse(uploadPhotoInput, input);
   const store = options.store ?? photoStoreFromEnv();
   const limits = options.limits ?? photoLimitsFromEnv();
-  // A photo of nothing is refused before any pixel is decoded.
-  await resolveLink(db, actor, v);
+  // A photo of nothing is refused before any pixel is decoded; a retry is answered before too.
+  const before = await uploadedBefore(db, actor, v.uploadKey, await resolveLink(db, actor, v));
+  if (before) return before;
   const processed = await processPhoto(await imageBytes(image, limits), limits);
   const [current] = await store.keyring();
   const stem = store.newStem();
   const files = { original: `${stem}.original`, display: `${stem}.display`, thumbnail: `${stem}.thumbnail` };
-  return withFiles(db, store, async (trx, write) => {
+  const made = withFiles(db, store, async (trx, write) => {
     const link = await resolveLink(trx, actor, v);
     const [{ id }] = await trx('photos')
       .insert({
@@ -137,6 +153,7 @@ export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image:
         caption: v.caption,
         captured_at: processed.capturedAt,
         taken_by: actor.id,
+        upload_key: v.uploadKey ?? null,
       })
       .returning('id');
     await write(files.original, processed.original);
@@ -145,6 +162,13 @@ export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image:
     const photo = toPhoto(await trx('photos').where('id', id).first());
     await recordAudit(trx, actor, { action: 'photo.upload', entity: 'photo', entityId: id, after: photo });
     return photo;
+  });
+  return made.catch(async (err: unknown) => {
+    // Two attempts with one key raced: the one that lost answers with the winner's photo (its files are gone).
+    const raced = isToolroomError(err) && err.cause.details.some((d) => d.field === 'uploadKey' && d.rule === 'unique_per_user');
+    const winner = raced ? await uploadedBefore(db, actor, v.uploadKey, await resolveLink(db, actor, v)) : null;
+    if (winner) return winner;
+    throw err;
   });
 }
 

@@ -2,7 +2,9 @@
  * A checklist to answer (post-run inspection, a PM against its plan's checklist): each item pass,
  * fail or N/A, a failed one with what is wrong, its severity and cavity. A mixin (see page.mjs) with
  * the template part <tr-checklist></tr-checklist>; the page has `template` (the checklist, or null),
- * `tool` (its cavities), `fe` and `error`, and calls `resetAnswers()` when either changes.
+ * `tool` (its cavities), `fe` and `error`, and calls `resetAnswers()` when either changes. A failed
+ * item takes photos (the `photos` mixin): they wait until the inspection is saved, then the page
+ * sends them with sendWaitingPhotos(key → its inspection item).
  */
 export const checklist = {
   data: {
@@ -35,6 +37,11 @@ export const checklist = {
         clearable hide-details="auto" :data-test="'severity-' + item.key" :error-messages="fe['results.' + i + '.severity']"></v-select>
       <v-text-field v-model="answers[item.key].cavity" label="Cavity" type="number" min="1" :max="tool.cavityCount" variant="outlined"
         density="comfortable" :name="'cavity-' + item.key" hide-details="auto" :error-messages="fe['results.' + i + '.cavity']"></v-text-field>
+      <div class="tr-wide">
+        <template v-for="photoAt in [{ later: item.key }]" :key="photoKey(photoAt)">
+          <tr-photo-take></tr-photo-take>
+        </template>
+      </div>
     </div>
     <div v-if="fe['results.' + i]" class="tr-field-error">{{ fe['results.' + i] }}</div>
   </div>

@@ -7,3 +7,4 @@ export { checklist } from './checklist.mjs';
 export { workSpent } from './work-spent.mjs';
 export { chart } from './chart.mjs';
 export { admin } from './admin.mjs';
+export { photos } from './photos.mjs';

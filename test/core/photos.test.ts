@@ -15,7 +15,7 @@ import { annotationSvg } from '../../core/photos/annotate';
 import { main as rotateScript } from '../../scripts/rotate-photo-key';
 import { backends, resetData, tableCounts, type Backend } from '../support/db';
 import { rejects } from '../support/expect';
-import { admin, engineer, system, technician } from '../support/actors';
+import { admin, engineer, system, technician, technician2 } from '../support/actors';
 import { decompressionBomb, htmlNamedJpg, jpeg, jpegWithGps, png, polyglot, svgNamedJpg, webp, filesUnder } from '../support/images';
 import type { Db } from '../../core/db/connect';
 import type { Tool } from '../../core/tools/schema';
@@ -135,6 +135,28 @@ for (const backend of backends) {
         assert.deepEqual((await listPhotos(db, engineer, { actionId: action.id, phase: 'before' })).items.map((p) => p.id), [b.id]);
         assert.deepEqual((await listPhotos(db, engineer, { inspectionId: inspection.id })).items.map((p) => p.id), [c.id]);
       });
+    });
+
+    it('an upload key makes a retry answer with the photo the first attempt made: one row, one audit event, even when two race', async () => {
+      const image = await jpeg();
+      const key = 'k-3f1c2a9b-0001';
+      const first = await upload(image, { toolId: tool.id, uploadKey: key });
+      const counts = await tableCounts(db);
+      const files = filesUnder(store.dir);
+      assert.deepEqual(await upload(image, { toolId: tool.id, uploadKey: key }), first);
+      assert.deepEqual(await tableCounts(db), counts, 'no second row, no second audit event');
+      assert.deepEqual(filesUnder(store.dir), files, 'no second set of files');
+      // Two attempts at once (the first answer lost while the second was already on its way): one photo.
+      const raced = await Promise.all([upload(image, { toolId: tool.id, uploadKey: 'k-race-0002' }), upload(image, { toolId: tool.id, uploadKey: 'k-race-0002' })]);
+      assert.equal(raced[0].id, raced[1].id);
+      assert.equal((await db('photos').where('upload_key', 'k-race-0002')).length, 1);
+      assert.equal(filesUnder(store.dir).length, files.length + 3, 'the losing attempt left no files');
+      // Another person's key is theirs alone; a key reused for another record is refused, naming it.
+      const other = await upload(image, { toolId: tool.id, uploadKey: key }, technician2);
+      assert.notEqual(other.id, first.id);
+      const tool2 = await createTool(db, technician, { assetNumber: 'M-4002', name: 'Cover 2-cav', cavityCount: 2 });
+      await rejects(upload(image, { toolId: tool2.id, uploadKey: key }), 'conflict', 'uploadKey', 'same_record');
+      await rejects(upload(image, { toolId: tool.id, uploadKey: 'short' }), 'validation', 'uploadKey');
     });
 
     it('processes one photo at a time by default (one sharp task at a time)', async () => {

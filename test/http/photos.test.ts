@@ -78,6 +78,22 @@ describe(`photos over HTTP (${backend.name})`, function () {
     });
   }
 
+  it('an upload key makes a retried upload answer with the first photo: one row, one audit event', async () => {
+    const c = await loggedIn(db, api.url, 'technician');
+    const image = await jpeg(800, 600);
+    const key = 'u-retry-http-0001';
+    const first = await c.call('POST', `/photos?toolId=${toolId}&uploadKey=${key}`, image, { 'content-type': 'image/jpeg' });
+    assert.equal(first.status, 201, first.text);
+    const counts = await tableCounts(db);
+    const again = await c.call('POST', `/photos?toolId=${toolId}&uploadKey=${key}`, image, { 'content-type': 'image/jpeg' });
+    assert.equal(again.status, 201, again.text);
+    assert.deepEqual(again.json, first.json);
+    assert.deepEqual(await tableCounts(db), counts, 'no second row, no second audit event');
+    const bad = await c.call('POST', `/photos?toolId=${toolId}&uploadKey=no`, image, { 'content-type': 'image/jpeg' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.errors[0].field, 'uploadKey');
+  });
+
   it('takes an API token without CSRF; a cookie write without CSRF and an anonymous one are refused, nothing written', async () => {
     const u = await makeUser(db, 'technician');
     const t = new Client(api.url);
