@@ -13,6 +13,7 @@ import * as m011 from './011_photos';
 import * as m012 from './012_retention';
 import * as m013 from './013_kpi';
 import * as m014 from './014_notifications';
+import * as m017 from './017_audit_anchors';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '012_retention': m012,
   '013_kpi': m013,
   '014_notifications': m014,
+  '017_audit_anchors': m017,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
