@@ -93,8 +93,9 @@ export async function removeOrphanPhotoFiles(db: Knex, store: PhotoStore, now: D
     throw err;
   });
   for (const d of dirs) {
-    if (!d.isDirectory()) continue;
-    const names = await fs.readdir(path.join(store.dir, d.name));
+    // Only the store's own layout (ab/<32 hex>.<variant>, a stopped write's .tmp too): nothing else put there.
+    if (!d.isDirectory() || !/^[0-9a-f]{2}$/.test(d.name)) continue;
+    const names = (await fs.readdir(path.join(store.dir, d.name))).filter((n) => n.startsWith(d.name) && /^[0-9a-f]{32}\./.test(n));
     if (!names.length) continue;
     const rows = (await db('photos').where('path', 'like', `${d.name}/%`).select(...PHOTO_FILE_COLUMNS)) as Record<string, string | null>[];
     const named = new Set(rows.flatMap((r) => PHOTO_FILE_COLUMNS.map((c) => r[c])));

@@ -123,7 +123,7 @@ for (const backend of backends) {
 
     it('removes photo files no row names (a purge stopped after its commit), but not files written just now', async () => {
       const stray = path.join(store.dir, 'ab', 'abababababababababababababababab.original');
-      const fresh = path.join(store.dir, 'ab', 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.original');
+      const fresh = path.join(store.dir, 'ab', 'abcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.original');
       fs.mkdirSync(path.dirname(stray), { recursive: true });
       fs.writeFileSync(stray, 'left behind');
       fs.writeFileSync(fresh, 'an upload whose row is not committed yet');
