@@ -78,7 +78,7 @@ export async function purgeExpired(db: Knex, actor: Actor, input: unknown = {}, 
   }
 
   return inTransaction(db, async (trx) => {
-    const removed = { tool_records: tools } as Record<RecordType, number>;
+    const removed = {} as Record<RecordType, number>;
     removed.sessions = deletedCount(await trx('sessions')
       .whereRaw('COALESCE(revoked_at, expires_at) < ?', [cutoff('sessions')])
       .delete());
@@ -88,6 +88,7 @@ export async function purgeExpired(db: Knex, actor: Actor, input: unknown = {}, 
       .where((q) => q.whereNull('tool_id').orWhereNotIn('tool_id', trx('legal_holds').whereNull('released_at').select('tool_id')))
       .delete());
     const audit = await purgeAuditPrefix(trx, auditKey, cutoff('audit_events'), actor.name);
+    removed.tool_records = tools;
     removed.audit_events = audit.purged;
     const before = Object.fromEntries(RECORD_TYPE_NAMES.map((t) => [t, cutoff(t).toISOString()])) as Record<RecordType, string>;
     const result: PurgeResult = { removed, before, toolRecords, photoFiles, failedTools, anchor: audit.anchor };
