@@ -25,6 +25,8 @@ const first = async (q: Knex.QueryBuilder): Promise<number | null> => {
  */
 export async function purgeAuditPrefix(trx: Knex.Transaction, key: () => AuditKey, before: Date, createdBy: string): Promise<AuditPurge> {
   const none: AuditPurge = { purged: 0, anchor: null };
+  // One purge of the trail at a time: a second waits here, then starts from the anchor the first wrote.
+  await trx.raw('LOCK TABLE audit_anchors IN SHARE ROW EXCLUSIVE MODE');
   const last = await first(trx('audit_anchors').orderBy('seq', 'desc').select('seq'));
   const from = (last ?? 0) + 1;
   const newest = await first(trx('audit_events').max({ seq: 'seq' }));

@@ -50,7 +50,11 @@ export const verifyAuditInput = z
     from: z.number().int().positive().optional(),
     /** Events read per query: memory stays bounded whatever the length of the trail. */
     batch: z.number().int().min(1).max(50_000).optional(),
-    /** A head recorded earlier: the event with that number must still have that hash. */
+    /**
+     * A head recorded earlier: the event with that number must still have that hash. One the purge has
+     * since removed can be checked only if it is the newest purge anchor's link; older ones are vouched
+     * for by the signed anchor.
+     */
     anchor: z.object({ seq: z.number().int().positive(), hash: hex64 }).strict().optional(),
     /** The audit key's public half (base64 SPKI or PEM) from a copy kept elsewhere: purge anchors must be signed with it. */
     publicKey: z.string().min(40).max(2000).optional(),
