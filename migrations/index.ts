@@ -15,6 +15,7 @@ import * as m013 from './013_kpi';
 import * as m014 from './014_notifications';
 import * as m015 from './015_template_versions';
 import * as m016 from './016_photo_upload_key';
+import * as m017 from './017_audit_anchors';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '014_notifications': m014,
   '015_template_versions': m015,
   '016_photo_upload_key': m016,
+  '017_audit_anchors': m017,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -7,7 +7,9 @@
  *   toolroom restore ARCHIVE [--identity FILE]... [--force] [--without-keys]
  *                                        restore into an empty database and data dir (or over them: --force)
  *   toolroom verify ARCHIVE [--identity FILE]...   decrypt and check an archive, restore nothing
- *   toolroom purge                       delete what has outlived its retention period (core/retention), audited;
+ *   toolroom purge                       delete what has outlived its retention period (core/retention), audited:
+ *                                        sessions, readings, retired tools' records and photo files, the audit
+ *                                        trail's oldest part under an anchor signed with TOOLROOM_AUDIT_KEY_FILE;
  *                                        with INFLUX_URL, give InfluxDB the shot readings' period too
  *   toolroom keygen FILE                 make a backup key pair: FILE gets the identity (keep it off the Pi),
  *                                        the recipient (public key) is printed for TOOLROOM_BACKUP_RECIPIENT_FILE
@@ -28,6 +30,8 @@ import { backupSettingsFromEnv } from '../core/backup/settings';
 import { restoreBackup, verifyArchive } from '../core/backup/restore';
 import { pgliteInUse } from '../core/backup/database';
 import { purgeExpired } from '../core/retention/purge';
+import { auditKeyFile, ensureAuditKey } from '../core/audit/anchor';
+import { photoStoreFromEnv } from '../core/photos/store';
 import { retentionPeriods } from '../core/retention/policy';
 import { applyInfluxRetention } from '../core/retention/influx';
 import { parseInfluxUrl } from '../core/outbox/influx';
@@ -116,14 +120,16 @@ async function purge(env: NodeJS.ProcessEnv): Promise<string> {
   const db = openDatabase({ ...optionsFromEnv(env), poolMax: 2 });
   try {
     await migrateLatest(db);
-    const r = await purgeExpired(db, systemActor('toolroom purge'));
+    const r = await purgeExpired(db, systemActor('toolroom purge'), {}, { store: photoStoreFromEnv(env), auditKey: () => ensureAuditKey(auditKeyFile(env)) });
     let influx = '';
     if (env.INFLUX_URL) {
       const days = (await retentionPeriods(db)).find((p) => p.recordType === 'shot_readings')!.keepDays;
       const rp = await applyInfluxRetention(parseInfluxUrl(env.INFLUX_URL), days);
       influx = `; InfluxDB retention policy ${rp.policy}: ${days} days${rp.changed ? ' (set now)' : ''}`;
     }
-    return `purged: ${Object.entries(r.removed).map(([t, n]) => `${n} ${t}`).join(', ')}${influx}`;
+    const anchor = r.anchor ? `; audit trail purged up to seq ${r.anchor.seq} under signed anchor ${r.anchor.id}` : '';
+    const failed = r.failedTools.map((f) => `\ntool ${f.toolId} NOT purged (kept whole): ${f.error}`).join('');
+    return `purged: ${Object.entries(r.removed).map(([t, n]) => `${n} ${t}`).join(', ')}, ${r.photoFiles} photo files${anchor}${influx}${failed}`;
   } finally {
     await db.destroy();
   }

@@ -6,6 +6,7 @@ import { conflict } from '../errors';
 import { z } from 'zod';
 import { parse } from '../validate';
 import { credentialSecretFile, DEFAULT_SECRET_NAME } from '../keys';
+import { auditKeyFile, DEFAULT_AUDIT_KEY_NAME } from '../audit/anchor';
 import { readRecipients } from './age';
 import { archiveTime, DEFAULT_KEEP, type KeepPolicy } from './retention';
 import type { AuditEventTable } from '../db/tables';
@@ -47,6 +48,9 @@ export function backupSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, dir?
   // The credential key may live outside the data dir (a Docker secret): it is archived all the same.
   const secret = credentialSecretFile(env, dataDir);
   const extraKeyFiles = fs.existsSync(secret) ? [{ name: `keys/${DEFAULT_SECRET_NAME}`, file: secret }] : [];
+  // So may the audit key that signs the purge anchors.
+  const auditKey = auditKeyFile(env);
+  if (fs.existsSync(auditKey)) extraKeyFiles.push({ name: `keys/${DEFAULT_AUDIT_KEY_NAME}`, file: auditKey });
   return { dir: path.resolve(target), dataDir, recipients, keysRecipients, keep: keepFromEnv(env), extraKeyFiles };
 }
 

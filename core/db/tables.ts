@@ -306,6 +306,27 @@ export interface AuditEventTable {
   hash: string | null;
 }
 
+/** A signed anchor of a purged prefix of the audit chain (migration 017, core/audit/anchor.ts). */
+export interface AuditAnchorTable {
+  id: number;
+  /** The last purged event's place in the chain, its id, time and link hash. */
+  seq: BigCount;
+  event_id: BigCount;
+  event_at: At;
+  hash: string;
+  /** The first event this purge removed, and how many it removed. */
+  first_seq: BigCount;
+  purged: BigCount;
+  /** The anchor before this one and its signature (null for the first). */
+  previous_id: number | null;
+  previous_signature: string | null;
+  created_at: At;
+  created_by: string;
+  /** Ed25519 public key (SPKI DER, base64) and the signature (base64) over the fields above. */
+  public_key: string;
+  signature: string;
+}
+
 // Notifications (migration 014): events, each fanned out to one notification per person and channel.
 export interface NotificationEventTable {
   id: BigCount;
@@ -385,6 +406,7 @@ export interface DomainTables {
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
   audit_events: AuditEventTable;
+  audit_anchors: AuditAnchorTable;
   notification_events: NotificationEventTable;
   notification_settings: NotificationSettingsTable;
   notification_subscriptions: NotificationSubscriptionTable;

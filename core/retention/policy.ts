@@ -10,8 +10,8 @@ import { id, parse } from '../validate';
 /**
  * How long each kind of record is kept before the purge (core/retention/purge.ts) deletes it. The
  * defaults follow IATF 16949 practice for what they cover: the records that prove a tool's history
- * stay while the tool is in use (they are not purged here at all yet), what only serves operations
- * goes sooner. Admins change a period (audited); a legal hold on a tool keeps all of its readings.
+ * stay while the tool is in use and a period after it is retired, what only serves operations goes
+ * sooner. Admins change a period (audited); a legal hold on a tool keeps all of its records.
  */
 export const RECORD_TYPES = {
   // Login attempts are not here: logins already drop them after 7 days (core/accounts/attempts.ts), and
@@ -20,6 +20,17 @@ export const RECORD_TYPES = {
   sessions: 365,
   /** Raw shot readings: the counters and lifetime totals they fed stay; the readings prove them for 3 years. */
   shot_readings: 3 * 365,
+  /**
+   * A retired tool and everything of it (mounts, PM plans and events, inspections, failures, actions,
+   * photos and their files, readings): kept while it is in use and this long after its retirement or
+   * its last shot reading (its last part), whichever is later (IATF 16949: the part's life plus a year).
+   */
+  tool_records: 365,
+  /**
+   * Audit events: only the oldest part of the hash chain goes, as a whole, under a signed anchor
+   * (core/audit/anchor.ts); the events of a tool under a legal hold keep the cut before them.
+   */
+  audit_events: 10 * 365,
 } as const;
 export type RecordType = keyof typeof RECORD_TYPES;
 export const RECORD_TYPE_NAMES = Object.keys(RECORD_TYPES) as RecordType[];

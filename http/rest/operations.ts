@@ -14,6 +14,7 @@ import { authorize, type Operation } from '../../core/auth/permissions';
 import { pageOf, parse } from '../../core/validate';
 import { auditEventRecord, listAuditEvents, listAuditInput } from '../../core/audit/query';
 import { auditChainReportRecord, verifyAuditChain, verifyAuditInput } from '../../core/audit/verify';
+import { trustedAuditKey } from '../../core/audit/anchor';
 import * as tools from '../../core/tools/service';
 import * as toolSchema from '../../core/tools/schema';
 import * as presses from '../../core/presses/service';
@@ -267,13 +268,13 @@ export const CORE_ROUTES: Route[] = [
     path: '/audit/verify',
     operationId: 'verifyAuditChain',
     tag: 'Audit',
-    summary: 'Check the hash chain; names the first event edited, deleted, reordered or inserted',
+    summary: 'Check the hash chain from the newest signed purge anchor; names the first event edited, deleted, reordered or inserted, or the anchor altered or forged',
     permission: 'audit.read',
     input: verifyAuditInput,
     output: auditChainReportRecord,
     run: async (ctx) => {
       authorize(ctx.actor, 'audit.read');
-      return verifyAuditChain(ctx.db, ctx.input);
+      return verifyAuditChain(ctx.db, ctx.input, { trustedKey: trustedAuditKey() });
     },
   }),
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,10 @@ import { verifyAuditChain, type AuditChainReport } from '../../core/audit/verify
 import { contentHash, linkHash } from '../../core/audit/chain';
 import { inTransaction } from '../../core/db/transaction';
 import { migrationSource } from '../../migrations';
+import { ensureAuditKey } from '../../core/audit/anchor';
+import { PhotoStore } from '../../core/photos/store';
+import { setRetention } from '../../core/retention/policy';
+import { purgeExpired } from '../../core/retention/purge';
 import { backends, resetData, type Backend } from '../support/db';
 import { rejects } from '../support/expect';
 import { admin, engineer, technician, technician2 } from '../support/actors';
@@ -370,6 +375,34 @@ describe('verify-audit command', function () {
       run = await verifyCommand({ TOOLROOM_DATA_DIR: path.join(dir, 'nothing') });
       assert.equal(run.code, 2);
       assert.match(run.err, /no database at/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts from the signed purge anchor, checked against the audit key file, and names an anchor signed by another key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-audit-'));
+    try {
+      const db = openDatabase({ dataDir: path.join(dir, 'pglite') });
+      await migrateLatest(db);
+      await writeTrail(db);
+      await setRetention(db, admin, { recordType: 'audit_events', keepDays: 1 });
+      // The key where the app keeps it by default (keys/audit.key in the data dir), so the command finds it.
+      const options = { store: new PhotoStore(path.join(dir, 'photos'), path.join(dir, 'keys', 'photo.key')), auditKey: () => ensureAuditKey(path.join(dir, 'keys', 'audit.key')) };
+      const purge = await purgeExpired(db, admin, { now: new Date(Date.now() + 2 * 86_400_000) }, options);
+      await db.destroy();
+      let run = await verifyCommand({ TOOLROOM_DATA_DIR: dir });
+      assert.equal(run.code, 0, run.err);
+      assert.match(run.out, new RegExp(`purged up to seq ${purge.anchor!.seq} \\(anchor ${purge.anchor!.id},.*\\(the audit key\\)`));
+
+      // An auditor's copy of another key: the anchor is not signed by it.
+      const other = path.join(dir, 'other.pem');
+      fs.writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }));
+      run = await verifyCommand({ TOOLROOM_DATA_DIR: dir }, ['--public-key', other, '--json']);
+      assert.equal(run.code, 1, run.err);
+      const report = JSON.parse(run.out) as AuditChainReport;
+      assert.deepEqual([report.firstBad!.problem, report.firstBad!.anchorId], ['forged', purge.anchor!.id]);
+      assert.match(report.firstBad!.detail, /not the audit key/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

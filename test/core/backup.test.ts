@@ -9,6 +9,10 @@ import { createBackup, type BackupInput } from '../../core/backup/service';
 import { verifyAuditChain } from '../../core/audit/verify';
 import { openDatabase, type Db } from '../../core/db/connect';
 import { seedDemoPlant } from '../../core/seed/demo';
+import { setRetention } from '../../core/retention/policy';
+import { purgeExpired } from '../../core/retention/purge';
+import { PhotoStore } from '../../core/photos/store';
+import { ensureAuditKey } from '../../core/audit/anchor';
 import { backends, freshServerDatabase, resetData, tableCounts } from '../support/db';
 import { admin, technician } from '../support/actors';
 import { rejects } from '../support/expect';
@@ -90,6 +94,14 @@ for (const backend of backends) {
       await seedDemoPlant(db);
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-backup-'));
       plantDataDir(path.join(tmp, 'data'));
+      // A purged audit trail: its signed anchor must come along, and the audit key with the other keys.
+      await setRetention(db, admin, { recordType: 'audit_events', keepDays: 1 });
+      const data = path.join(tmp, 'data');
+      const purge = await purgeExpired(db, admin, { now: new Date(Date.now() + 2 * 86_400_000) }, {
+        store: new PhotoStore(path.join(data, 'photos'), path.join(data, 'keys', 'photo.key')),
+        auditKey: () => ensureAuditKey(path.join(data, 'keys', 'audit.key')),
+      });
+      assert.ok(purge.anchor, 'the seeded trail was purged under an anchor');
       const pair = await newKeyPair();
       identityFile = pair.identityFile;
       identities = [identityFile.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!];
@@ -147,6 +159,8 @@ for (const backend of backends) {
         const sourceChain = await verifyAuditChain(db);
         const chain = await verifyAuditChain(restored);
         assert.ok(chain.ok, JSON.stringify(chain.firstBad));
+        assert.equal(before.audit_anchors.length, 1);
+        assert.deepEqual(chain.purgeAnchor, sourceChain.purgeAnchor, 'it starts from the same signed anchor');
         assert.equal(chain.checked, sourceChain.checked, 'the source (with its backup event) and the restored trail (with its restore event) are as long');
         // Sequences came along: new rows do not collide with restored ones.
         await restored.transaction((trx) => trx('presses').insert({ code: 'P99', name: 'new press after restore' }));

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PhotoStore } from '../../core/photos/store';
+import { ensureAuditKey } from '../../core/audit/anchor';
 import { createTool } from '../../core/tools/service';
 import { createUser } from '../../core/users/service';
 import { listRetention, placeLegalHold, releaseLegalHold, setRetention, RECORD_TYPES } from '../../core/retention/policy';
@@ -21,10 +26,14 @@ for (const backend of backends) {
     let db: Db;
     let held: number;
     let free: number;
+    // Photo files and the audit key of this run's own (never the checkout's ./data).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-retention-'));
+    const options = { store: new PhotoStore(path.join(dir, 'photos'), path.join(dir, 'photo.key')), auditKey: () => ensureAuditKey(path.join(dir, 'audit.key')) };
     before(async () => {
       db = await backend.db();
       await resetData(db);
     });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('has a default period per record type; admins change one, audited; others may not', async () => {
       const defaults = await listRetention(db, admin);
@@ -38,7 +47,7 @@ for (const backend of backends) {
       const counts = await tableCounts(db);
       await rejects(setRetention(db, engineer, { recordType: 'shot_readings', keepDays: 1 }), 'forbidden');
       await rejects(setRetention(db, admin, { recordType: 'shot_readings', keepDays: 0 }), 'validation', 'keepDays');
-      await rejects(setRetention(db, admin, { recordType: 'audit_events', keepDays: 30 }), 'validation', 'recordType');
+      await rejects(setRetention(db, admin, { recordType: 'login_attempts', keepDays: 30 }), 'validation', 'recordType');
       assert.deepEqual(await tableCounts(db), counts, 'nothing written');
     });
 
@@ -70,8 +79,8 @@ for (const backend of backends) {
         reading(held, 1200, 'counted', 4), reading(held, 10, 'counted', 5),
       ]);
 
-      const r = await purgeExpired(db, system, { now: NOW });
-      assert.deepEqual(r.removed, { sessions: 2, shot_readings: 1 });
+      const r = await purgeExpired(db, system, { now: NOW }, options);
+      assert.deepEqual(r.removed, { sessions: 2, shot_readings: 1, tool_records: 0, audit_events: 0 });
       assert.deepEqual((await db('sessions').pluck('token_hash')).sort(), ['hash-3', 'hash-4']);
       const left = (await db('shot_readings').orderBy('at').select('tool_id', 'outcome')) as { tool_id: number; outcome: string }[];
       assert.deepEqual(left.map((x) => [x.tool_id === held ? 'held tool' : 'free tool', x.outcome]).sort(), [
@@ -83,8 +92,8 @@ for (const backend of backends) {
 
       // Released, the hold no longer protects the tool's old readings.
       await releaseLegalHold(db, admin, { toolId: held });
-      assert.equal((await purgeExpired(db, system, { now: NOW })).removed.shot_readings, 1);
-      await rejects(purgeExpired(db, engineer, { now: NOW }), 'forbidden');
+      assert.equal((await purgeExpired(db, system, { now: NOW }, options)).removed.shot_readings, 1);
+      await rejects(purgeExpired(db, engineer, { now: NOW }, options), 'forbidden');
     });
   });
 }

@@ -43,7 +43,7 @@ for (const backend of backends) {
       assert.equal((await admin.call('DELETE', `/tools/${tool.json.id}/legal-hold`)).status, 200);
       const purge = await admin.call('POST', '/retention/purge', {});
       assert.equal(purge.status, 200, purge.text);
-      assert.deepEqual(Object.keys(purge.json.removed).sort(), ['sessions', 'shot_readings']);
+      assert.deepEqual(Object.keys(purge.json.removed).sort(), ['audit_events', 'sessions', 'shot_readings', 'tool_records']);
     });
 
     it('backs up on demand as configured, and says which setting is missing when it is not', async () => {
