@@ -3,8 +3,8 @@
  * fail or N/A, a failed one with what is wrong, its severity and cavity. A mixin (see page.mjs) with
  * the template part <tr-checklist></tr-checklist>; the page has `template` (the checklist, or null),
  * `tool` (its cavities), `fe` and `error`, and calls `resetAnswers()` when either changes. A failed
- * item takes photos (the `photos` mixin): they wait until the inspection is saved, then the page
- * sends them with sendWaitingPhotos(key → its inspection item).
+ * item takes photos (the `photos` mixin): they wait until the inspection is saved (recordChecklist),
+ * then the page sends them with sendChecklistPhotos(the saved inspection).
  */
 export const checklist = {
   data: {
@@ -91,6 +91,20 @@ export const checklist = {
       this.fe = fe;
       this.error = `${unanswered.length} item${unanswered.length > 1 ? 's' : ''} not answered yet`;
       return null;
+    },
+    /**
+     * Record the inspection: the checklist's answers, the work spent (the workSpent mixin) and
+     * `fields` (the tool, the PM plan, findings, spare parts), answered as `req`; nothing while an
+     * item is open.
+     */
+    recordChecklist(fields, req) {
+      const results = this.checklistResults();
+      if (!results) return;
+      this.call('inspection', 'record', { templateId: this.template.id, results, ...fields, ...this.spentFields() }, req);
+    },
+    /** The failed items' photos, taken before the inspection existed, sent to its items now. */
+    sendChecklistPhotos(inspection) {
+      this.sendWaitingPhotos((itemKey) => ({ inspectionId: inspection.id, inspectionItemKey: itemKey }));
     },
     /** Field errors of a checklist's answer: `results.2.note` stays itself, `spareParts.0.quantity` also marks `spareParts`. */
     checklistErrors(err) {

@@ -12,8 +12,9 @@
  * `<template v-for="photoAt in [link]">`:
  * - <tr-photo-thumbs></tr-photo-thumbs>: its thumbnails (tap: the viewer);
  * - <tr-photo-take></tr-photo-take>: its uploads under way or refused, and the camera button;
- * and once a page: <tr-photo-input></tr-photo-input> (the file input every camera button uses) and
- * <tr-photo-viewer></tr-photo-viewer> (full size, annotated view, original, annotation editor).
+ * and once a page, <tr-photo-page></tr-photo-page>: <tr-photo-input></tr-photo-input> (the file input
+ * every camera button uses) and <tr-photo-viewer></tr-photo-viewer> (full size, annotated view,
+ * original, annotation editor).
  *
  * A retry never makes a second photo: each chosen file gets an upload key, sent with every attempt,
  * and the server answers a repeat with the photo the first attempt made (core/photos uploadPhoto).
@@ -23,6 +24,9 @@ export const photos = {
     photoById: {}, photoUploads: [], photoFor: null, photoView: null, photoVariant: 'display', photoEdit: null, photoSaving: false, photoProblem: '',
   },
   parts: {
+    'tr-photo-page': `
+<tr-photo-input></tr-photo-input>
+<tr-photo-viewer></tr-photo-viewer>`,
     'tr-photo-input': `
 <input ref="photoInput" type="file" accept="image/*" capture="environment" class="tr-photo-input" name="photo" data-test="photo-input" @change="photoChosen($event)">`,
     'tr-photo-thumbs': `

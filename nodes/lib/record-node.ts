@@ -10,7 +10,10 @@ import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './red'
  * input, the result replaces `msg.payload`; errors go to Catch nodes through `done(err)`.
  */
 
-/** A core service as every domain module exports it. */
+/**
+ * A core service as every domain module exports it. The node calls it with these three arguments
+ * only, so a service's further parameters (a clock, the environment, test options) keep their defaults.
+ */
 export type RecordOperation = (db: Db, actor: Actor, input: unknown) => Promise<unknown>;
 
 /**

@@ -4,21 +4,7 @@ import { createTool } from '../../core/tools/service';
 import { createTemplate } from '../../core/inspections/templates';
 import { getInspection, recordInspection } from '../../core/inspections/service';
 import { tableCounts } from '../support/db';
-import {
-  dashboardReady,
-  gotoDashboard,
-  launchBrowser,
-  openPage,
-  requireDashboardServers,
-  roleUsers,
-  screenshot,
-  smallTouchTargets,
-  startDashboardApp,
-  type Browser,
-  type BrowserContext,
-  type DashboardApp,
-  type RoleUsers,
-} from '../support/browser';
+import { dashboardReady, dashboardSuite, gotoDashboard, openPage, screenshot, smallTouchTargets, type BrowserContext } from '../support/browser';
 
 /**
  * The admin pages (issue 14) in Chromium against the real start command and PostgreSQL: an admin
@@ -29,22 +15,8 @@ import {
  */
 describe('dashboard: admin pages', function () {
   this.timeout(300000);
-  let dash: DashboardApp;
-  let browser: Browser;
-  let users: RoleUsers;
+  const ui = dashboardSuite('admin');
   const system = systemActor('e2e');
-
-  before(async function () {
-    requireDashboardServers(this);
-    dash = await startDashboardApp('admin');
-    users = await roleUsers(dash.db);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await dash?.stop();
-  });
 
   /**
    * Once armed, the page's next request for `match` (target and topic) goes out as `topic` with
@@ -73,7 +45,7 @@ describe('dashboard: admin pages', function () {
   }
 
   it('an admin adds a press with its OPC-UA endpoint, edits and lists it', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.admin, path: '/dashboard/presses', ready: '[data-test=new-press]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.admin, path: '/dashboard/presses', ready: '[data-test=new-press]' });
     try {
       await page.click('[data-test=new-press]');
       await page.fill('[name=code]', 'p-77');
@@ -83,19 +55,19 @@ describe('dashboard: admin pages', function () {
       await page.fill('[name=opcuaEndpoint]', 'http://10.0.0.77');
       await page.click('[data-test=save-press]');
       await page.waitForSelector('[data-test=error]:has-text("opcuaEndpoint")', { timeout: 15000 });
-      assert.equal(await dash.db('presses').where('code', 'P-77').first(), undefined, 'a bad endpoint writes nothing');
+      assert.equal(await ui.dash.db('presses').where('code', 'P-77').first(), undefined, 'a bad endpoint writes nothing');
       await page.fill('[name=opcuaEndpoint]', 'opc.tcp://10.0.0.77:4840');
       await page.click('[data-test=save-press]');
       await page.waitForSelector('[data-test=notice]:has-text("P-77 saved")', { timeout: 15000 });
       await page.waitForSelector('[data-press="P-77"] [data-test=endpoint]:has-text("opc.tcp://10.0.0.77:4840")', { timeout: 15000 });
-      const press = await dash.db('presses').where('code', 'P-77').first();
+      const press = await ui.dash.db('presses').where('code', 'P-77').first();
       assert.deepEqual([press.name, press.tonnage, press.location, press.active], ['Arburg 470', 110, 'Hall 2', true]);
 
       await page.click('[data-press="P-77"]');
       await page.fill('[name=name]', 'Arburg 470 A');
       await page.click('[data-test=save-press]');
       await page.waitForSelector('[data-press="P-77"]:has-text("Arburg 470 A")', { timeout: 15000 });
-      const audit = await dash.db('audit_events').where({ entity: 'press', entity_id: String(press.id) }).orderBy('id').pluck('action');
+      const audit = await ui.dash.db('audit_events').where({ entity: 'press', entity_id: String(press.id) }).orderBy('id').pluck('action');
       assert.deepEqual(audit, ['press.create', 'press.update']);
       await screenshot(page, 'admin-presses-tablet');
       assert.deepEqual(await smallTouchTargets(page), [], 'presses: every control at least 48 px');
@@ -105,7 +77,7 @@ describe('dashboard: admin pages', function () {
   });
 
   it('an admin adds a technician with a PIN, who logs in with it and sees the press at home', async () => {
-    const admin = await openPage(browser, dash, { user: users.admin, path: '/dashboard/users', ready: '[data-user="ada"]' });
+    const admin = await openPage(ui.browser, ui.dash, { user: ui.users.admin, path: '/dashboard/users', ready: '[data-user="ada"]' });
     try {
       const { page } = admin;
       await page.click('[data-test=new-user]');
@@ -119,10 +91,10 @@ describe('dashboard: admin pages', function () {
       await page.click('[data-test=save-user]');
       await page.waitForSelector('[data-test=notice]:has-text("theo saved, PIN set")', { timeout: 15000 });
       await page.waitForSelector('[data-user="theo"] [data-test=user-role]:has-text("technician")', { timeout: 15000 });
-      const theo = await dash.db('users').where('username', 'theo').first();
+      const theo = await ui.dash.db('users').where('username', 'theo').first();
       assert.deepEqual([theo.display_name, theo.role, theo.editor_access, theo.active], ['Theo Toolmaker', 'technician', 'none', true]);
       assert.ok(theo.pin_hash, 'the PIN is set');
-      assert.deepEqual(await dash.db('audit_events').where({ entity: 'user', entity_id: String(theo.id) }).orderBy('id').pluck('action'), ['user.create', 'user.pin.set']);
+      assert.deepEqual(await ui.dash.db('audit_events').where({ entity: 'user', entity_id: String(theo.id) }).orderBy('id').pluck('action'), ['user.create', 'user.pin.set']);
       await screenshot(page, 'admin-users-tablet');
       assert.deepEqual(await smallTouchTargets(page), [], 'users: every control at least 48 px');
     } finally {
@@ -130,16 +102,16 @@ describe('dashboard: admin pages', function () {
     }
 
     // The shop-floor login: username and PIN, no password.
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, baseURL: dash.base });
+    const context = await ui.browser.newContext({ viewport: { width: 1024, height: 768 }, baseURL: ui.dash.base });
     try {
       const page = await context.newPage();
-      await page.goto(`${dash.base}/toolroom/login?next=${encodeURIComponent('/dashboard/home')}`);
+      await page.goto(`${ui.dash.base}/toolroom/login?next=${encodeURIComponent('/dashboard/home')}`);
       await page.fill('input[name=username]', 'theo');
       await page.fill('input[name=pin]', '4711');
       await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/dashboard'), { timeout: 20000 }), page.click('button[type=submit]')]);
       await dashboardReady(page, '[data-test=presses] [data-press="P-77"]');
       assert.match((await page.textContent('h1'))!, /Theo Toolmaker/);
-      const session = await dash.db('sessions').join('users', 'users.id', 'sessions.user_id').where('users.username', 'theo').first('sessions.method');
+      const session = await ui.dash.db('sessions').join('users', 'users.id', 'sessions.user_id').where('users.username', 'theo').first('sessions.method');
       assert.equal(session.method, 'pin');
     } finally {
       await context.close();
@@ -147,28 +119,28 @@ describe('dashboard: admin pages', function () {
   });
 
   it('a password reset shows the temporary password once; disable and enable', async () => {
-    const { context, page } = await openPage(browser, dash, { user: users.admin, path: '/dashboard/users', ready: '[data-user="theo"]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.admin, path: '/dashboard/users', ready: '[data-user="theo"]' });
     try {
       await page.click('[data-user="theo"] [data-test=reset-password]');
       const secret = (await (await page.waitForSelector('[data-test=temporary-secret]', { timeout: 15000 })).textContent())!.trim();
       assert.ok(secret.length >= 8, 'a temporary password is shown');
-      const theo = await dash.db('users').where('username', 'theo').first();
+      const theo = await ui.dash.db('users').where('username', 'theo').first();
       assert.equal(theo.must_change_password, true, 'to be changed at the next login');
       assert.ok(!theo.password_hash.includes(secret), 'only its hash is kept');
-      const events = await dash.db('audit_events').where({ entity: 'user', entity_id: String(theo.id), action: 'user.password.set' });
+      const events = await ui.dash.db('audit_events').where({ entity: 'user', entity_id: String(theo.id), action: 'user.password.set' });
       assert.equal(events.length, 1);
       assert.ok(!JSON.stringify(events[0]).includes(secret), 'the audit trail does not hold it');
 
-      await gotoDashboard(page, dash.base, '/dashboard/users', '[data-user="theo"]');
+      await gotoDashboard(page, ui.dash.base, '/dashboard/users', '[data-user="theo"]');
       assert.equal(await page.$('[data-test=temporary-secret]'), null, 'shown once: gone after a reload');
 
       await page.click('[data-user="theo"] [data-test=disable]');
       await page.waitForSelector('[data-test=notice]:has-text("theo disabled")', { timeout: 15000 });
-      assert.equal((await dash.db('users').where('username', 'theo').first()).active, false);
+      assert.equal((await ui.dash.db('users').where('username', 'theo').first()).active, false);
       await page.click('[data-test=show-disabled]');
       await page.click('[data-user="theo"] [data-test=enable]', { timeout: 15000 });
       await page.waitForSelector('[data-test=notice]:has-text("theo enabled")', { timeout: 15000 });
-      assert.equal((await dash.db('users').where('username', 'theo').first()).active, true);
+      assert.equal((await ui.dash.db('users').where('username', 'theo').first()).active, true);
     } finally {
       await context.close();
     }
@@ -176,9 +148,9 @@ describe('dashboard: admin pages', function () {
 
   for (const role of ['technician', 'engineer'] as const) {
     it(`the server refuses the users page to a ${role}`, async function () {
-      if (!dash.login) this.skip();
-      const before = await tableCounts(dash.db);
-      const { context, page } = await openPage(browser, dash, { user: users[role], path: '/dashboard/users', ready: '[data-test=not-allowed]' });
+      if (!ui.dash.login) this.skip();
+      const before = await tableCounts(ui.dash.db);
+      const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users[role], path: '/dashboard/users', ready: '[data-test=not-allowed]' });
       try {
         const err = await page.waitForSelector('[data-test=error][data-code=forbidden]', { timeout: 15000 });
         assert.match((await err.textContent())!, /may not user\.read/);
@@ -187,7 +159,7 @@ describe('dashboard: admin pages', function () {
 
         // The page's own message, forged into a create: refused by core, nothing written.
         const forged = await forge(context, { target: 'account', topic: 'list' }, 'create', { username: 'mallory', displayName: 'Mallory', role: 'admin' });
-        await gotoDashboard(page, dash.base, '/dashboard/users', '[data-test=error][data-code=forbidden]');
+        await gotoDashboard(page, ui.dash.base, '/dashboard/users', '[data-test=error][data-code=forbidden]');
         forged.armed = true;
         await page.click('[data-test=show-disabled]');
         await page.waitForSelector('[data-test=error][data-code=forbidden]:has-text("user.manage")', { timeout: 15000 });
@@ -195,26 +167,26 @@ describe('dashboard: admin pages', function () {
       } finally {
         await context.close();
       }
-      assert.equal(await dash.db('users').where('username', 'mallory').first(), undefined);
-      const after = await tableCounts(dash.db);
+      assert.equal(await ui.dash.db('users').where('username', 'mallory').first(), undefined);
+      const after = await tableCounts(ui.dash.db);
       assert.equal(after.users, before.users, 'no user written');
     });
   }
 
   it('the server refuses a technician who sends the presses and templates pages\' writes', async function () {
-    if (!dash.login) this.skip();
-    const press = await dash.db('presses').where('code', 'P-77').first();
-    const template = await createTemplate(dash.db, system, { code: 'guarded', name: 'Guarded', kind: 'post_run', items: [{ key: 'a', label: 'A' }] });
+    if (!ui.dash.login) this.skip();
+    const press = await ui.dash.db('presses').where('code', 'P-77').first();
+    const template = await createTemplate(ui.dash.db, system, { code: 'guarded', name: 'Guarded', kind: 'post_run', items: [{ key: 'a', label: 'A' }] });
     const cases = [
       { path: '/dashboard/presses', ready: '[data-press="P-77"]', match: { target: 'press', topic: 'list' }, topic: 'deactivate', payload: { id: press.id }, op: 'press.update' },
       { path: '/dashboard/templates', ready: '[data-template="guarded"]', match: { target: 'inspection', topic: 'templates' }, topic: 'edittemplate', payload: { id: template.id, name: 'forged' }, op: 'template.manage' },
     ];
     for (const c of cases) {
-      const { context, page } = await openPage(browser, dash, { user: users.technician, path: c.path, ready: c.ready });
+      const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.technician, path: c.path, ready: c.ready });
       try {
         await page.waitForSelector('[data-test=not-allowed]', { timeout: 15000 });
         const forged = await forge(context, c.match, c.topic, c.payload);
-        await gotoDashboard(page, dash.base, c.path, c.ready);
+        await gotoDashboard(page, ui.dash.base, c.path, c.ready);
         forged.armed = true;
         await page.click('[data-test=show-inactive]');
         const err = await page.waitForSelector('[data-test=error][data-code=forbidden]', { timeout: 15000 });
@@ -224,21 +196,21 @@ describe('dashboard: admin pages', function () {
         await context.close();
       }
     }
-    assert.equal((await dash.db('presses').where('id', press.id).first()).active, true, 'the press is still in use');
-    assert.equal((await dash.db('inspection_templates').where('id', template.id).first()).name, 'Guarded');
+    assert.equal((await ui.dash.db('presses').where('id', press.id).first()).active, true, 'the press is still in use');
+    assert.equal((await ui.dash.db('inspection_templates').where('id', template.id).first()).name, 'Guarded');
   });
 
   it('editing a checklist used by an inspection makes version 2; the inspection keeps its own items', async () => {
-    const tool = await createTool(dash.db, system, { assetNumber: 'M-6001', name: 'Lid 2-cav', cavityCount: 2 });
-    const template = await createTemplate(dash.db, system, {
+    const tool = await createTool(ui.dash.db, system, { assetNumber: 'M-6001', name: 'Lid 2-cav', cavityCount: 2 });
+    const template = await createTemplate(ui.dash.db, system, {
       code: 'lid-check',
       name: 'Lid post-run',
       kind: 'post_run',
       items: [{ key: 'vents', label: 'Vents cleaned' }, { key: 'grease', label: 'Guide pins greased' }],
     });
-    const old = await recordInspection(dash.db, system, { toolId: tool.id, templateId: template.id, results: [{ itemKey: 'vents', result: 'pass' }, { itemKey: 'grease', result: 'pass' }] });
+    const old = await recordInspection(ui.dash.db, system, { toolId: tool.id, templateId: template.id, results: [{ itemKey: 'vents', result: 'pass' }, { itemKey: 'grease', result: 'pass' }] });
 
-    const { context, page } = await openPage(browser, dash, { user: users.engineer, path: '/dashboard/templates', ready: '[data-template="lid-check"]' });
+    const { context, page } = await openPage(ui.browser, ui.dash, { user: ui.users.engineer, path: '/dashboard/templates', ready: '[data-template="lid-check"]' });
     try {
       await page.click('[data-template="lid-check"]');
       await page.waitForSelector('[data-test=template-form]');
@@ -257,13 +229,13 @@ describe('dashboard: admin pages', function () {
       await page.waitForSelector('[data-test=notice]:has-text("saved as version 2")', { timeout: 15000 });
       await page.waitForSelector('[data-template="lid-check"] [data-test=version]:has-text("v2")');
 
-      const row = await dash.db('inspection_templates').where('id', template.id).first();
+      const row = await ui.dash.db('inspection_templates').where('id', template.id).first();
       assert.equal(row.version, 2);
       assert.deepEqual(row.items.map((i: { key: string }) => i.key), ['grease', 'cooling_circuits_blown_out']);
-      assert.deepEqual(await dash.db('inspection_template_tools').where('template_id', template.id).pluck('tool_id'), [tool.id]);
+      assert.deepEqual(await ui.dash.db('inspection_template_tools').where('template_id', template.id).pluck('tool_id'), [tool.id]);
 
       // The inspection done before still reads as it was done, with version 1's checklist.
-      const again = await getInspection(dash.db, system, { id: old.id });
+      const again = await getInspection(ui.dash.db, system, { id: old.id });
       assert.equal(again.templateVersion, 1);
       assert.deepEqual(again.results.map((r) => r.label), ['Vents cleaned', 'Guide pins greased']);
 

@@ -12,8 +12,9 @@ import { freePort } from '../../lib/net';
 import { EUROMAP77_URIS, MACHINERY_URI, type Euromap77Found, type BrowsedNode } from '../../nodes/lib/opcua-browse';
 import { SIMULATOR_ENDPOINT_ENV } from '../../nodes/lib/opcua-press-client';
 import type { NodeMessage } from '../../nodes/lib/red';
-import { simulatorNodeId, startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
+import { simulatorNodeId, type PressSimulator } from '../../sim/press-simulator';
 import { resetData } from '../support/db';
+import { startTwoPresses } from '../support/opcua';
 import { catchTo, configNode, helper, holdDatabase, nodeBackends, statuses, statusUntil, type TestNode } from '../support/nodes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -121,16 +122,7 @@ let vendor: Awaited<ReturnType<typeof startVendorServer>>;
 before(async function () {
   this.timeout(60000);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-browse-'));
-  sim = await startPressSimulator({
-    port: 0,
-    certificateRoot: path.join(root, 'simulator'),
-    presses: [
-      { name: 'P01', mouldId: 'M-1001', cavities: 4, cycleTimeMs: 0 },
-      { name: 'P02', mouldId: 'M-1002', cavities: 2, cycleTimeMs: 0 },
-    ],
-    users: [{ username: 'mes', password: PASSWORD }],
-    allowAnonymous: false,
-  });
+  sim = await startTwoPresses(root, { users: [{ username: 'mes', password: PASSWORD }], allowAnonymous: false });
   vendor = await startVendorServer(root, [
     { name: 'IMM-7', counterType: 'UInt16', counter: 65530 },
     { name: 'IMM-8', counterType: 'Double', counter: 100 },

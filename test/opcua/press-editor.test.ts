@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { simulatorNodeId, startPressSimulator, type PressSimulator } from '../../sim/press-simulator';
+import { simulatorNodeId, type PressSimulator } from '../../sim/press-simulator';
 import { launchBrowser, type Browser, type Page } from '../support/browser';
+import { startTwoPresses } from '../support/opcua';
 import { startChildRuntime, type ChildRuntime } from '../support/runtime';
 
 /**
@@ -22,14 +23,7 @@ describe('toolroom-press-opcua edit dialog in the Node-RED editor (Chromium)', f
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'toolroom-press-editor-'));
-    sim = await startPressSimulator({
-      port: 0,
-      certificateRoot: path.join(dir, 'simulator'),
-      presses: [
-        { name: 'P01', mouldId: 'M-1001', cavities: 4, cycleTimeMs: 0 },
-        { name: 'P02', mouldId: 'M-1002', cavities: 2, cycleTimeMs: 0 },
-      ],
-    });
+    sim = await startTwoPresses(dir);
     red = await startChildRuntime(path.join(dir, 'node-red'), { TOOLROOM_DATA_DIR: dir });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

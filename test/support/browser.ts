@@ -177,16 +177,23 @@ export interface DashboardSuite {
   users: RoleUsers;
 }
 
+export interface DashboardSuiteOptions extends Omit<StartDashboardOptions, 'env'> {
+  /** The app's environment, or a function that makes it (and what it names) once the suite starts. */
+  env?: NodeJS.ProcessEnv | (() => Promise<NodeJS.ProcessEnv>);
+  roleUsers?: boolean;
+}
+
 /**
  * A dashboard suite's fixture, made in a `before` hook registered by this call and dropped in an
  * `after` hook: startDashboardApp(name), the role users (unless `roleUsers: false`) and one
  * Chromium. Its fields are there once that `before` has run (in the suite's own hooks and tests).
  */
-export function dashboardSuite(name: string, options: StartDashboardOptions & { roleUsers?: boolean } = {}): DashboardSuite {
+export function dashboardSuite(name: string, options: DashboardSuiteOptions = {}): DashboardSuite {
   const suite = { users: {} } as DashboardSuite;
   before(async function () {
     requireDashboardServers(this);
-    suite.dash = await startDashboardApp(name, options);
+    const env = typeof options.env === 'function' ? await options.env() : options.env;
+    suite.dash = await startDashboardApp(name, { seed: options.seed, env });
     if (options.roleUsers !== false) suite.users = await roleUsers(suite.dash.db);
     suite.browser = await launchBrowser();
   });

@@ -77,3 +77,19 @@ after(async () => {
   for (const p of opened.values()) await (await p).destroy();
   opened.clear();
 });
+
+/**
+ * A core suite's database on `backend`, in hooks registered by this call: opened before the suite,
+ * emptied (resetData) before each test, ahead of the suite's own beforeEach. Its `db` is there once
+ * the suite's `before` has run.
+ */
+export function coreSuite(backend: Backend): { db: Db } {
+  const suite = {} as { db: Db };
+  before(async () => {
+    suite.db = await backend.db();
+  });
+  beforeEach(async () => {
+    await resetData(suite.db);
+  });
+  return suite;
+}
