@@ -122,7 +122,13 @@ describe('dashboard: photos', function () {
       // The tool's timeline shows the failure with its thumbnail.
       await page.goto(`${dash.base}/dashboard/tool?asset=M-7001`);
       await dashboardReady(page, `[data-test=timeline] [data-kind=failure] [data-photo="${photo.id}"] img`, 60000);
-      const thumbLoaded = await page.$eval(`[data-test=timeline] [data-photo="${photo.id}"] img`, (img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+      // The <img> is in the page before its bytes are: wait for the image to load, then read its size.
+      const thumb = `[data-test=timeline] [data-photo="${photo.id}"] img`;
+      await page.waitForFunction((sel) => {
+        const img = (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number } | null } }).document.querySelector(sel);
+        return !!img && img.complete && img.naturalWidth > 0;
+      }, thumb, { timeout: 30000 }).catch(() => undefined);
+      const thumbLoaded = await page.$eval(thumb, (img) => (img as unknown as { naturalWidth: number }).naturalWidth);
       assert.ok(thumbLoaded > 0 && thumbLoaded <= 320, `the thumbnail image is served (${thumbLoaded} px wide)`);
       await page.tap(`[data-test=timeline] [data-photo="${photo.id}"]`);
       await page.waitForSelector(`[data-test=photo-viewer][data-photo="${photo.id}"] [data-test=photo-image][data-variant=display]`);
