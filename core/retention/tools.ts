@@ -19,7 +19,7 @@ import type { PhotoStore } from '../photos/store';
 /** What goes with a tool, children first (the foreign keys' order); each counted in the audit event. */
 export const TOOL_RECORD_TABLES = [
   'photos', 'actions', 'inspection_results', 'pm_events', 'failure_reports', 'inspections', 'pm_plans', 'tool_mounts',
-  'shot_readings', 'shot_months', 'tool_cavities', 'notification_events', 'legal_holds', 'tools',
+  'shot_readings', 'shot_months', 'tool_cavities', 'notification_events', 'legal_holds', 'inspection_template_tools', 'tools',
 ] as const;
 export type ToolRecordTable = (typeof TOOL_RECORD_TABLES)[number];
 
@@ -62,12 +62,19 @@ export async function purgeTool(db: Knex, actor: Actor, toolId: number, before: 
     const files = photos.flatMap((p) => PHOTO_FILE_COLUMNS.map((c) => p[c]).filter((f): f is string => Boolean(f)));
     const of = (table: string) => trx(table).where('tool_id', toolId);
     const inspections = trx('inspections').where('tool_id', toolId).select('id');
+    // A checklist for chosen tools that named only this one would apply to every tool once the tool is
+    // gone (no tools = all): it is taken out of use instead, and named in the audit event.
+    const orphanedTemplates = (await trx('inspection_template_tools as a')
+      .where('a.tool_id', toolId)
+      .whereNotExists((q) => q.select(trx.raw('1')).from('inspection_template_tools as b').whereRaw('b.template_id = a.template_id').whereNot('b.tool_id', toolId))
+      .pluck('a.template_id')) as number[];
+    if (orphanedTemplates.length) await trx('inspection_templates').whereIn('id', orphanedTemplates).update({ active: false, updated_at: trx.fn.now() });
     const removed = {} as Record<ToolRecordTable, number>;
     for (const table of TOOL_RECORD_TABLES) {
       const q = table === 'inspection_results' ? trx(table).whereIn('inspection_id', inspections) : table === 'tools' ? trx(table).where('id', toolId) : of(table);
       removed[table] = deletedCount(await q.delete());
     }
-    const after = { assetNumber: tool.asset_number, retiredAt: iso(tool.retired_at), before: before.toISOString(), removed, files: files.length };
+    const after = { assetNumber: tool.asset_number, retiredAt: iso(tool.retired_at), before: before.toISOString(), removed, files: files.length, templatesTakenOutOfUse: orphanedTemplates };
     await recordAudit(trx, actor, { action: 'retention.purge_tool', entity: 'tool', entityId: toolId, after });
     return { toolId, assetNumber: tool.asset_number, removed, files };
   }).catch((err: Error) => {

@@ -11,6 +11,7 @@ import { purgeExpired, type PurgeOptions } from '../../core/retention/purge';
 import { auditPublicKey, ensureAuditKey, writeAnchor } from '../../core/audit/anchor';
 import { verifyAuditChain } from '../../core/audit/verify';
 import { createTool } from '../../core/tools/service';
+import { createTemplate, getTemplate } from '../../core/inspections/templates';
 import type { Db } from '../../core/db/connect';
 import { backends, countRows, resetData } from '../support/db';
 import { admin, engineer, system } from '../support/actors';
@@ -24,7 +25,7 @@ const RECENT = new Date('2030-10-01T00:00:00Z');
 /** Every row of a tool, per table (inspection results through its inspections). */
 async function toolRows(db: Db, toolId: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['photos', 'actions', 'pm_events', 'failure_reports', 'inspections', 'pm_plans', 'tool_mounts', 'shot_readings', 'shot_months', 'tool_cavities', 'notification_events', 'legal_holds']) {
+  for (const table of ['photos', 'actions', 'pm_events', 'failure_reports', 'inspections', 'pm_plans', 'tool_mounts', 'shot_readings', 'shot_months', 'tool_cavities', 'notification_events', 'legal_holds', 'inspection_template_tools']) {
     out[table] = Number((await db(table).where('tool_id', toolId).count({ n: '*' }))[0].n);
   }
   out.inspection_results = Number((await db('inspection_results').whereIn('inspection_id', db('inspections').where('tool_id', toolId).select('id')).count({ n: '*' }))[0].n);
@@ -119,6 +120,25 @@ for (const backend of backends) {
       assert.deepEqual(run.after.toolRecords, r.toolRecords);
       assert.equal(r.anchor, null, 'no audit event is 10 years old');
       assert.ok((await verifyAuditChain(db)).ok);
+    });
+
+    it('takes a checklist for chosen tools out of use when the purged tool was its only one (it would apply to every tool); others keep their tools', async () => {
+      const [retired, kept] = await Promise.all(['PURGE-T1', 'PURGE-T2'].map((assetNumber) => createTool(db, engineer, { assetNumber, name: assetNumber, cavityCount: 1 })));
+      const items = [{ key: 'vents', label: 'Vents clear' }];
+      const only = await createTemplate(db, engineer, { code: 'PURGE-ONLY', name: 'Only the retired tool', kind: 'post_run', items, toolIds: [retired.id] });
+      const both = await createTemplate(db, engineer, { code: 'PURGE-BOTH', name: 'Both tools', kind: 'post_run', items, toolIds: [retired.id, kept.id] });
+      await retireAt(db, retired.id, LONG_AGO);
+      const r = await purgeExpired(db, system, { now: NOW }, options);
+      assert.deepEqual(r.failedTools, []);
+      assert.equal(await db('tools').where('id', retired.id).count({ n: '*' }).then((x) => Number(x[0].n)), 0, 'the tool is purged');
+      const afterOnly = await getTemplate(db, engineer, { id: only.id });
+      assert.equal(afterOnly.active, false, 'no longer in use rather than for every tool');
+      const afterBoth = await getTemplate(db, engineer, { id: both.id });
+      assert.equal(afterBoth.active, true);
+      assert.deepEqual(afterBoth.tools.map((t) => t.id), [kept.id]);
+      const event = await db('audit_events').where({ action: 'retention.purge_tool', entity_id: String(retired.id) }).first();
+      assert.deepEqual(event.after.templatesTakenOutOfUse, [only.id]);
+      assert.equal(event.after.removed.inspection_template_tools, 2);
     });
 
     it('removes photo files no row names (a purge stopped after its commit), but not files written just now', async () => {
