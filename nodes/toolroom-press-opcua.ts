@@ -22,9 +22,17 @@ import type { AdminResponse, Node, NodeAPI } from './lib/red';
 
 export = function (RED: NodeAPI) {
   const t = (key: string, subs?: Record<string, unknown>) => RED._(`toolroom-press-opcua.status.${key}`, subs);
+  /** Deployed press nodes' endpoints, by node id: a browse may use a node's stored login only against its own press. */
+  const endpoints = new Map<string, string>();
 
   function PressOpcua(this: Node<PressOpcuaCredentials>, def: PressOpcuaDef) {
     RED.nodes.createNode(this, def);
+    const id = this.id;
+    endpoints.set(id, String(def.endpoint ?? '').trim());
+    this.on('close', (_removed: boolean, done: () => void) => {
+      endpoints.delete(id);
+      done();
+    });
     start(this, def);
   }
 
@@ -110,8 +118,11 @@ export = function (RED: NodeAPI) {
   // The edit dialog's browser: editors with full access only (a read-only editor cannot point the server at a host).
   RED.httpAdmin.post('/toolroom-press-opcua/browse', RED.auth.needsPermission('toolroom-press-opcua.write'), (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as BrowseInput & { id?: unknown };
-    // A deployed node's stored login, for a dialog that shows only the password placeholder.
-    const stored = typeof body.id === 'string' && body.id ? ((RED.nodes.getCredentials(body.id) ?? {}) as PressOpcuaCredentials) : {};
+    // A deployed press node's stored login, for a dialog that shows only the password placeholder: only
+    // that node's (never another node's credentials) and only against the endpoint it is deployed with.
+    const deployedAt = typeof body.id === 'string' ? endpoints.get(body.id) : undefined;
+    const sameEndpoint = deployedAt !== undefined && deployedAt === String(body.endpoint ?? '').trim();
+    const stored = sameEndpoint ? ((RED.nodes.getCredentials(body.id as string) ?? {}) as PressOpcuaCredentials) : {};
     browseRequest(body, stored)
       .then((r): Promise<unknown> => (r.action === 'children' ? browseChildren(r.connection, r.nodeId) : findEuromap77(r.connection)))
       .then(

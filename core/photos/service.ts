@@ -120,9 +120,14 @@ async function imageBytes(image: Buffer | { file: string }, limits: PhotoLimits)
  * The image is checked and processed first; then the row, the three encrypted files and the audit
  * event are written in one transaction, and the files are removed again if it does not commit.
  */
-export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image: Buffer | { file: string }, options: PhotoOptions = {}): Promise<Photo> {
+/** Who may add a photo and what its request names: checked before the body is read (http) and again by uploadPhoto. */
+export function checkUploadRequest(actor: Actor, input: unknown) {
   authorize(actor, 'photo.add');
-  const v = parse(uploadPhotoInput, input);
+  return parse(uploadPhotoInput, input);
+}
+
+export async function uploadPhoto(db: Knex, actor: Actor, input: unknown, image: Buffer | { file: string }, options: PhotoOptions = {}): Promise<Photo> {
+  const v = checkUploadRequest(actor, input);
   const store = options.store ?? photoStoreFromEnv();
   const limits = options.limits ?? photoLimitsFromEnv();
   // A photo of nothing is refused before any pixel is decoded; a retry is answered before too.

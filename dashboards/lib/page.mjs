@@ -8,12 +8,15 @@
 export const page = {
   data: { me: null, pending: {} },
   methods: {
-    /** Ask the page's flow: msg.target picks the Toolroom node, msg.topic its operation; req names the answer. */
-    call(target, topic, payload, req) {
+    /** Ask the page's flow: msg.target picks the Toolroom node, msg.topic its operation; req names the answer; `passive` for a background refresh. */
+    call(target, topic, payload, req, passive) {
       this.attach();
       this.pending = { ...this.pending, [req || topic]: true };
       // (msg.ask, not msg.req: Node-RED drops msg.req and msg.res when it copies a message.)
-      this.send({ target, topic, payload: payload ?? {}, ask: req || topic });
+      const msg = { target, topic, payload: payload ?? {}, ask: req || topic };
+      // A background refresh is not use: it must not keep an idle session alive (http/login/dashboard.ts).
+      if (passive) msg.passive = true;
+      this.send(msg);
     },
     widgetId() {
       return this.id || (this.$attrs && this.$attrs.id) || (this.$parent && this.$parent.id);

@@ -37,9 +37,6 @@ export interface ClientUser {
 export interface SocketLike {
   id: string;
   request: IncomingMessage;
-  handshake?: { xdomain?: boolean; headers?: IncomingMessage['headers'] };
-  conn?: { request?: { url?: string }; close?: () => void };
-  client?: { conn?: { request?: { url?: string }; close?: () => void } };
   disconnect(close?: boolean): unknown;
   emit(event: string, ...args: unknown[]): unknown;
 }

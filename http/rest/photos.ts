@@ -45,6 +45,8 @@ async function receiveImage(ctx: RouteContext, limit: number): Promise<string> {
 
 async function upload(ctx: RouteContext): Promise<unknown> {
   const limits = photos.photoLimitsFromEnv();
+  // Who may add and what the query names are core's to say before 20 MB reach the disk (uploadPhoto says it again).
+  photos.checkUploadRequest(ctx.actor, ctx.input);
   const file = await receiveImage(ctx, limits.maxBytes);
   try {
     return await photos.uploadPhoto(ctx.db, ctx.actor, ctx.input, { file }, { limits });

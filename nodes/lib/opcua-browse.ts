@@ -126,7 +126,7 @@ export async function browseRequest(input: BrowseInput, stored: PressOpcuaCreden
 /** One session for `work`, closed whatever happens, within BROWSE_TIMEOUT_MS. */
 async function withSession<T>(connection: PressConnection, work: (session: ClientSession, O: NodeOpcua) => Promise<T>, timeoutMs = BROWSE_TIMEOUT_MS): Promise<T> {
   const O = await opcua();
-  const manager = await acquireManager(connection.certificateRoot, connection.trustServerCertificates ?? true);
+  const manager = await acquireManager(connection.certificateRoot, connection.trustServerCertificates ?? true, false);
   let client: OPCUAClient | null = null;
   let session: ClientSession | null = null;
   let timer: NodeJS.Timeout | undefined;

@@ -132,7 +132,11 @@ export function opcua(): Promise<NodeOpcua> {
 /** One certificate manager per PKI folder in this process: two would race creating the same key. */
 const managers = new Map<string, { users: number; ready: Promise<OPCUACertificateManager> }>();
 
-export async function acquireManager(root: string, trust: boolean): Promise<OPCUACertificateManager> {
+/**
+ * The certificate store of a folder, shared by every client using it. `adjust: false` (a browse from the
+ * edit dialog) never changes the trust of a store deployed presses already hold.
+ */
+export async function acquireManager(root: string, trust: boolean, adjust = true): Promise<OPCUACertificateManager> {
   let held = managers.get(root);
   if (!held) {
     const ready = opcua().then(async ({ OPCUACertificateManager }) => {
@@ -144,10 +148,11 @@ export async function acquireManager(root: string, trust: boolean): Promise<OPCU
     managers.set(root, held);
     ready.catch(() => managers.delete(root));
   }
+  const created = held.users === 0;
   held.users++;
   const m = await held.ready;
   // The last setting wins; in practice every node of a flow uses the same folder and choice.
-  m.automaticallyAcceptUnknownCertificate = trust;
+  if (adjust || created) m.automaticallyAcceptUnknownCertificate = trust;
   return m;
 }
 

@@ -143,10 +143,11 @@ describe('toolroom-press-opcua browse endpoint (the edit dialog)', function () {
 
   beforeEach(async function () {
     await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
-    // A deployed press node holding the login in its credentials.
+    // A deployed press node holding the login in its credentials, for the simulator's press (a demo node
+    // with no simulator running connects to nothing itself, so only the dialog's sessions are counted).
     await helper.load(
       [pressNode],
-      [{ id: 'flow', type: 'tab' }, { id: 'stored', type: 'toolroom-press-opcua', z: 'flow', endpoint: 'opc.tcp://127.0.0.1:1', press: 'P01', pkiDir: pki(), wires: [[]] }],
+      [{ id: 'flow', type: 'tab' }, { id: 'stored', type: 'toolroom-press-opcua', z: 'flow', demo: true, endpoint: sim.endpoint, press: 'P01', pkiDir: pki(), wires: [[]] }],
       { stored: login },
     );
   });
@@ -221,6 +222,11 @@ describe('toolroom-press-opcua browse endpoint (the edit dialog)', function () {
     // Another user typed in the dialog does not get the stored password.
     const other = await browse({ id: 'stored', action: 'euromap77', endpoint: sim.endpoint, pkiDir: pki(), username: 'someone', password: '__PWRD__' });
     assert.equal(other.status, 502);
+    // Nor does another endpoint (the same press by another name here): a stored password goes only to its own press.
+    const elsewhere = sim.endpoint.replace('127.0.0.1', 'localhost');
+    assert.notEqual(elsewhere, sim.endpoint);
+    const moved = await browse({ id: 'stored', action: 'euromap77', endpoint: elsewhere, pkiDir: pki(), username: 'mes', password: '__PWRD__' });
+    assert.equal(moved.status, 502, moved.text);
     const wrong = await browse({ action: 'euromap77', endpoint: sim.endpoint, pkiDir: pki(), username: 'mes', password: 'not-the-password' });
     assert.equal(wrong.status, 502);
     assert.ok(!wrong.text.includes('not-the-password'), wrong.text);

@@ -126,12 +126,20 @@ export async function startDashboardApp(name: string, options: StartDashboardOpt
     throw err;
   }
   const res = await fetch(`${app.base}/toolroom/login`, { redirect: 'manual' }).catch(() => null);
+  const login = res !== null && res.status === 200;
+  // Suites skip their role and forgery cases without a login page: in CI a broken one must fail, not skip them.
+  if (!login && (process.env.CI || process.env.TOOLROOM_REQUIRE_SERVER) && options.env?.TOOLROOM_AUTH !== 'off') {
+    await app.stop();
+    await own.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`dashboard suite ${name}: the login page answered ${res ? res.status : 'nothing'}`);
+  }
   return {
     app,
     base: app.base,
     db: own.db,
     dbUrl: own.url,
-    login: res !== null && res.status === 200,
+    login,
     async stop() {
       await app.stop();
       await own.drop();
