@@ -2,6 +2,7 @@ import type { ClientSession, OPCUAClient, ReferenceDescription } from 'node-opcu
 import { validationError, type FieldProblem } from '../../core/errors';
 import {
   acquireManager,
+  builtInType,
   connectionSettings,
   createClient,
   identityOf,
@@ -150,16 +151,6 @@ async function withSession<T>(connection: PressConnection, work: (session: Clien
     if (s) await within(s.close(true), 3000);
     if (client) await within(client.disconnect(), 5000);
     await within(releaseManager(connection.certificateRoot), 5000);
-  }
-}
-
-/** A variable's built-in data type by name, or null when the server will not say. */
-async function builtInType(session: ClientSession, O: NodeOpcua, nodeId: string): Promise<string | null> {
-  try {
-    const type = await session.getBuiltInDataType(O.resolveNodeId(nodeId));
-    return type === O.DataType.Null ? null : O.DataType[type];
-  } catch {
-    return null;
   }
 }
 

@@ -156,6 +156,16 @@ export async function acquireManager(root: string, trust: boolean, adjust = true
   return m;
 }
 
+/** A variable's built-in data type by name (its DataType attribute, followed up to a built-in type), or null when the server will not say. */
+export async function builtInType(session: ClientSession, O: NodeOpcua, nodeId: string): Promise<string | null> {
+  try {
+    const type = await session.getBuiltInDataType(O.resolveNodeId(nodeId));
+    return type === O.DataType.Null ? null : O.DataType[type];
+  } catch {
+    return null;
+  }
+}
+
 export async function releaseManager(root: string): Promise<void> {
   const held = managers.get(root);
   if (!held || --held.users > 0) return;
@@ -321,16 +331,6 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
     reading('connect');
   }
 
-  /** The counter's built-in data type (its DataType attribute, followed up to a built-in type), or null. */
-  async function readCounterType(session: ClientSession, O: NodeOpcua): Promise<string | null> {
-    try {
-      const type = await session.getBuiltInDataType(O.resolveNodeId(options.nodeIds.counter));
-      return type === O.DataType.Null ? null : O.DataType[type];
-    } catch {
-      return null; // a counter that cannot be read says so in readNow
-    }
-  }
-
   /**
    * One connection: connect, open a session, read, subscribe. Resolves once watching, to a promise
    * of why the session was lost for good (node-opcua repairs what it can before that).
@@ -368,7 +368,8 @@ export function watchPress(options: PressWatchOptions, events: PressWatchEvents)
       });
       if (closed) return;
 
-      counterType = await readCounterType(session, O);
+      // (a counter that cannot be read says so in readNow)
+      counterType = await builtInType(session, O, options.nodeIds.counter);
       latest = {};
       await readNow(session, O);
       if (closed) return;
